@@ -1,0 +1,368 @@
+//! Configuration: built-in defaults, then a TOML file, then `MADOGUCHI_*`
+//! environment variables, then command-line flags (each layer overrides the
+//! previous one). Secrets are [`Secret`]s: their `Debug` and `Display` print
+//! `***`, so a logged or printed configuration never shows them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A value that must never be printed.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Outgoing e-mail. Nothing is sent unless an operator sets this.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// `none` (plain, for a relay on the same host or LGWAN segment), `starttls` or `tls`.
+    #[serde(default = "default_smtp_security")]
+    pub security: String,
+    pub from: String,
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+
+fn default_smtp_security() -> String {
+    "none".into()
+}
+
+/// The operator's branding: shown in the header, page titles and e-mails.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Branding {
+    #[serde(default = "default_site_name")]
+    pub site_name: String,
+    #[serde(default = "default_site_name_en")]
+    pub site_name_en: String,
+}
+
+fn default_site_name() -> String {
+    "まどぐち 電子申請".into()
+}
+
+fn default_site_name_en() -> String {
+    "Madoguchi online services".into()
+}
+
+impl Default for Branding {
+    fn default() -> Self {
+        Branding {
+            site_name: default_site_name(),
+            site_name_en: default_site_name_en(),
+        }
+    }
+}
+
+/// The whole configuration, after all layers are applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Where the HTTP server listens.
+    pub addr: SocketAddr,
+    /// Holds the SQLite database (by default), uploaded files, the generated
+    /// secret key and operator overrides (`locales/`).
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; by default `madoguchi.db` in `data_dir`.
+    pub database_url: Option<Secret>,
+    /// The public URL (`https://…`), used in e-mails and to mark cookies Secure.
+    pub base_url: Option<String>,
+    /// Key material for CSRF tokens and encryption of My Number values at rest.
+    /// By default generated once into `data_dir/secret.key`. Every node of a
+    /// scaled-out installation must share it.
+    pub secret_key: Option<Secret>,
+    /// The largest request body accepted (uploads), in bytes.
+    pub max_upload_bytes: usize,
+    pub smtp: Option<SmtpConfig>,
+    pub branding: Branding,
+    /// Number of database connections.
+    pub db_max_connections: u32,
+    /// Trust `X-Forwarded-For` from a reverse proxy for the client address.
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: "127.0.0.1:8080".parse().expect("valid default address"),
+            data_dir: PathBuf::from("madoguchi-data"),
+            database_url: None,
+            base_url: None,
+            secret_key: None,
+            max_upload_bytes: 20 * 1024 * 1024,
+            smtp: None,
+            branding: Branding::default(),
+            db_max_connections: 16,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// The configuration file's shape: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    addr: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<Secret>,
+    base_url: Option<String>,
+    secret_key: Option<Secret>,
+    max_upload_mb: Option<usize>,
+    smtp: Option<SmtpConfig>,
+    branding: Option<Branding>,
+    db_max_connections: Option<u32>,
+    trust_forwarded_for: Option<bool>,
+}
+
+/// Values given on the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub addr: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    /// Loads the configuration: defaults, the file (`--config`, else
+    /// `$MADOGUCHI_CONFIG`, else `madoguchi.toml` in the data directory if it
+    /// exists), environment, flags.
+    pub fn load(overrides: &Overrides) -> anyhow::Result<Config> {
+        Self::load_from(overrides, |k| std::env::var(k).ok())
+    }
+
+    /// [`Config::load`] with an explicit environment, for tests.
+    pub fn load_from(
+        overrides: &Overrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Config> {
+        let mut config = Config::default();
+        // The data directory decides where the default file is, so resolve it first.
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .or_else(|| env("MADOGUCHI_DATA_DIR").map(PathBuf::from));
+        let file = overrides
+            .config_file
+            .clone()
+            .or_else(|| env("MADOGUCHI_CONFIG").map(PathBuf::from))
+            .or_else(|| {
+                let dir = data_dir.clone().unwrap_or_else(|| config.data_dir.clone());
+                let candidate = dir.join("madoguchi.toml");
+                candidate.exists().then_some(candidate)
+            });
+        if let Some(path) = file {
+            config.apply_file(&path)?;
+        }
+        config.apply_env(&env)?;
+        if let Some(dir) = data_dir {
+            config.data_dir = dir;
+        }
+        if let Some(addr) = overrides.addr {
+            config.addr = addr;
+        }
+        if let Some(url) = &overrides.database_url {
+            config.database_url = Some(Secret::new(url.clone()));
+        }
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, path: &Path) -> anyhow::Result<()> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read configuration {}: {e}", path.display()))?;
+        let file: FileConfig = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("invalid configuration {}: {e}", path.display()))?;
+        let FileConfig {
+            addr,
+            data_dir,
+            database_url,
+            base_url,
+            secret_key,
+            max_upload_mb,
+            smtp,
+            branding,
+            db_max_connections,
+            trust_forwarded_for,
+        } = file;
+        set(&mut self.addr, addr);
+        set(&mut self.data_dir, data_dir);
+        set_opt(&mut self.database_url, database_url);
+        set_opt(&mut self.base_url, base_url);
+        set_opt(&mut self.secret_key, secret_key);
+        set(
+            &mut self.max_upload_bytes,
+            max_upload_mb.map(|mb| mb * 1024 * 1024),
+        );
+        set_opt(&mut self.smtp, smtp);
+        set(&mut self.branding, branding);
+        set(&mut self.db_max_connections, db_max_connections);
+        set(&mut self.trust_forwarded_for, trust_forwarded_for);
+        Ok(())
+    }
+
+    fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        if let Some(v) = env("MADOGUCHI_ADDR") {
+            self.addr = v
+                .parse()
+                .map_err(|e| anyhow::anyhow!("MADOGUCHI_ADDR {v:?}: {e}"))?;
+        }
+        if let Some(v) = env("MADOGUCHI_DATABASE_URL") {
+            self.database_url = Some(Secret::new(v));
+        }
+        if let Some(v) = env("MADOGUCHI_BASE_URL") {
+            self.base_url = Some(v);
+        }
+        if let Some(v) = env("MADOGUCHI_SECRET_KEY") {
+            self.secret_key = Some(Secret::new(v));
+        }
+        if let Some(v) = env("MADOGUCHI_MAX_UPLOAD_MB") {
+            let mb: usize = v
+                .parse()
+                .map_err(|e| anyhow::anyhow!("MADOGUCHI_MAX_UPLOAD_MB {v:?}: {e}"))?;
+            self.max_upload_bytes = mb * 1024 * 1024;
+        }
+        if let Some(v) = env("MADOGUCHI_DB_MAX_CONNECTIONS") {
+            self.db_max_connections = v
+                .parse()
+                .map_err(|e| anyhow::anyhow!("MADOGUCHI_DB_MAX_CONNECTIONS {v:?}: {e}"))?;
+        }
+        if let Some(host) = env("MADOGUCHI_SMTP_HOST") {
+            let port = match env("MADOGUCHI_SMTP_PORT") {
+                Some(p) => p
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("MADOGUCHI_SMTP_PORT {p:?}: {e}"))?,
+                None => default_smtp_port(),
+            };
+            self.smtp = Some(SmtpConfig {
+                host,
+                port,
+                username: env("MADOGUCHI_SMTP_USERNAME"),
+                password: env("MADOGUCHI_SMTP_PASSWORD").map(Secret::new),
+                security: env("MADOGUCHI_SMTP_SECURITY").unwrap_or_else(default_smtp_security),
+                from: env("MADOGUCHI_SMTP_FROM")
+                    .unwrap_or_else(|| "madoguchi@localhost".to_string()),
+            });
+        }
+        Ok(())
+    }
+
+    /// The database URL to use: the configured one, else SQLite in the data directory.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_string(),
+            None => crate::db::sqlite_url(&self.data_dir.join("madoguchi.db")),
+        }
+    }
+
+    /// Whether cookies get the `Secure` attribute: when served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+fn set_opt<T>(slot: &mut Option<T>, value: Option<T>) {
+    if value.is_some() {
+        *slot = value;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order_and_secrets_are_not_printed() {
+        let dir = std::env::temp_dir().join(format!("madoguchi-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("madoguchi.toml");
+        std::fs::write(
+            &file,
+            "addr = \"127.0.0.1:9000\"\nsecret_key = \"file-secret\"\nmax_upload_mb = 5\n\
+             database_url = \"postgres://u:hunter2@db/x\"\n",
+        )
+        .unwrap();
+        let env = |k: &str| match k {
+            "MADOGUCHI_ADDR" => Some("127.0.0.1:9100".to_string()),
+            _ => None,
+        };
+        let overrides = Overrides {
+            config_file: Some(file),
+            ..Default::default()
+        };
+        let config = Config::load_from(&overrides, env).unwrap();
+        assert_eq!(config.addr.port(), 9100, "environment overrides the file");
+        assert_eq!(config.max_upload_bytes, 5 * 1024 * 1024);
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("file-secret"), "{printed}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+
+        let flags = Overrides {
+            config_file: overrides.config_file.clone(),
+            addr: Some("127.0.0.1:9200".parse().unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Config::load_from(&flags, env).unwrap().addr.port(),
+            9200,
+            "flags win"
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        let dir = std::env::temp_dir().join(format!("madoguchi-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("madoguchi.toml");
+        std::fs::write(&file, "adr = \"127.0.0.1:9000\"\n").unwrap();
+        let overrides = Overrides {
+            config_file: Some(file),
+            ..Default::default()
+        };
+        let err = Config::load_from(&overrides, |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("adr"), "{err}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

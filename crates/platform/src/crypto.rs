@@ -1,0 +1,192 @@
+//! Keys and small cryptographic helpers: random tokens, hashes, CSRF tokens and
+//! sealing of values that must be encrypted at rest (My Number).
+//!
+//! One master secret (configured, or generated once into `data_dir/secret.key`)
+//! is expanded with HMAC-SHA-256 into a key per purpose, so that a token of one
+//! kind can never stand in for another.
+
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// `n` random bytes from the operating system.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).expect("the operating system's random source is available");
+    buf
+}
+
+/// A random 256-bit token, URL-safe base64 (43 characters).
+pub fn random_token() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+}
+
+/// Lower-case hex SHA-256 of `data`.
+pub fn sha256_hex(data: impl AsRef<[u8]>) -> String {
+    hex(&Sha256::digest(data.as_ref()))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    for p in parts {
+        mac.update(&(p.len() as u64).to_be_bytes());
+        mac.update(p);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// Compares two byte strings in time independent of where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The installation's keys, derived from the master secret.
+#[derive(Clone)]
+pub struct Keys {
+    csrf: [u8; 32],
+    seal: [u8; 32],
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(***)")
+    }
+}
+
+impl Keys {
+    pub fn from_master(master: &[u8]) -> Keys {
+        Keys {
+            csrf: hmac(master, &[b"madoguchi/csrf/v1"]),
+            seal: hmac(master, &[b"madoguchi/seal/v1"]),
+        }
+    }
+
+    /// Uses `configured` if given; otherwise reads `data_dir/secret.key`,
+    /// creating it (mode 0600) with a fresh random secret the first time.
+    pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Keys> {
+        if let Some(secret) = configured {
+            anyhow::ensure!(
+                secret.len() >= 32,
+                "the secret key must be at least 32 characters"
+            );
+            return Ok(Keys::from_master(secret.as_bytes()));
+        }
+        let path = data_dir.join("secret.key");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let text = text.trim();
+                anyhow::ensure!(text.len() >= 32, "{} is too short", path.display());
+                Ok(Keys::from_master(text.as_bytes()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(data_dir)?;
+                let secret = hex(&random_bytes::<32>());
+                write_private(&path, &secret)?;
+                Ok(Keys::from_master(secret.as_bytes()))
+            }
+            Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    /// The CSRF token for a session (or an anonymous visitor's nonce).
+    pub fn csrf_token(&self, binding: &str) -> String {
+        URL_SAFE_NO_PAD.encode(hmac(&self.csrf, &[binding.as_bytes()]))
+    }
+
+    pub fn verify_csrf(&self, binding: &str, token: &str) -> bool {
+        constant_time_eq(self.csrf_token(binding).as_bytes(), token.as_bytes())
+    }
+
+    /// Encrypts `plaintext` (AES-256-GCM, random nonce): `v1:` + base64(nonce ‖ ciphertext).
+    pub fn seal(&self, plaintext: &str) -> String {
+        let cipher = Aes256Gcm::new_from_slice(&self.seal).expect("32-byte key");
+        let nonce_bytes = random_bytes::<12>();
+        let nonce = Nonce::try_from(&nonce_bytes[..]).expect("12-byte nonce");
+        let ct = cipher
+            .encrypt(&nonce, plaintext.as_bytes())
+            .expect("AES-GCM encryption of a short value cannot fail");
+        let mut out = Vec::with_capacity(12 + ct.len());
+        out.extend_from_slice(&nonce_bytes);
+        out.extend_from_slice(&ct);
+        format!("v1:{}", STANDARD.encode(out))
+    }
+
+    /// Decrypts what [`Keys::seal`] produced; `None` if it was altered or sealed with another key.
+    pub fn open(&self, sealed: &str) -> Option<String> {
+        let data = STANDARD.decode(sealed.strip_prefix("v1:")?).ok()?;
+        if data.len() < 12 + 16 {
+            return None;
+        }
+        let cipher = Aes256Gcm::new_from_slice(&self.seal).ok()?;
+        let nonce = Nonce::try_from(&data[..12]).ok()?;
+        let pt = cipher.decrypt(&nonce, &data[12..]).ok()?;
+        String::from_utf8(pt).ok()
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_values_open_only_with_the_same_key_and_untouched() {
+        let keys = Keys::from_master(b"0123456789abcdef0123456789abcdef");
+        let sealed = keys.seal("123456789018");
+        assert!(!sealed.contains("123456789018"));
+        assert_eq!(keys.open(&sealed).as_deref(), Some("123456789018"));
+        assert_ne!(keys.seal("123456789018"), sealed, "a fresh nonce each time");
+        let other = Keys::from_master(b"fedcba9876543210fedcba9876543210");
+        assert_eq!(other.open(&sealed), None);
+        let mut tampered = sealed.clone();
+        tampered.replace_range(10..11, if &sealed[10..11] == "A" { "B" } else { "A" });
+        assert_eq!(keys.open(&tampered), None);
+        assert_eq!(keys.open("garbage"), None);
+        assert_eq!(keys.open("v1:%%%"), None);
+    }
+
+    #[test]
+    fn csrf_tokens_are_bound_to_their_session() {
+        let keys = Keys::from_master(b"0123456789abcdef0123456789abcdef");
+        let t = keys.csrf_token("session-a");
+        assert!(keys.verify_csrf("session-a", &t));
+        assert!(!keys.verify_csrf("session-b", &t));
+        assert!(!keys.verify_csrf("session-a", ""));
+    }
+}

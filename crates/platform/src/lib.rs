@@ -1,0 +1,82 @@
+//! madoguchi's platform: what every module stands on.
+//!
+//! - [`config`]: layered configuration, secrets that never print;
+//! - [`db`]: one SQL for SQLite and PostgreSQL, migrations, write transactions;
+//! - [`orgs`], [`accounts`], [`session`]: organisations, people, sign-in;
+//! - [`audit`]: the hash-chained audit log;
+//! - [`files`]: content-addressed file storage and file-type verification;
+//! - [`i18n`]: message catalogues (Japanese and English);
+//! - [`crypto`]: keys, tokens, sealing of My Number values;
+//! - [`web`]: the HTTP edge (context, forms, errors, page shell, assets).
+//!
+//! [`Platform`] bundles them for handlers; modules reach it with
+//! `State<Platform>` or through their own state (`FromRef`).
+
+pub mod accounts;
+pub mod audit;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod files;
+pub mod i18n;
+pub mod orgs;
+pub mod ratelimit;
+pub mod session;
+pub mod web;
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+pub use db::{Db, StoreError, StoreResult, Timestamp};
+
+/// The platform's migrations (organisations, people, sessions, audit, jobs).
+pub const MIGRATIONS: &[db::MigrationSource] = &[db::MigrationSource {
+    version: 2026112101,
+    description: "platform",
+    sqlite: include_str!("../migrations/sqlite/2026112101_platform.sql"),
+    postgres: include_str!("../migrations/postgres/2026112101_platform.sql"),
+}];
+
+/// The platform's message catalogue.
+pub const LOCALES: i18n::LocaleSource = i18n::LocaleSource {
+    ja: include_str!("../locales/ja.toml"),
+    en: include_str!("../locales/en.toml"),
+};
+
+/// The Japanese-domain helpers' message catalogue (validation messages).
+pub const JP_LOCALES: i18n::LocaleSource = i18n::LocaleSource {
+    ja: jp::CATALOGUE_JA,
+    en: jp::CATALOGUE_EN,
+};
+
+/// Everything shared by the handlers of every module. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Platform(Arc<PlatformInner>);
+
+#[derive(Debug)]
+pub struct PlatformInner {
+    pub config: config::Config,
+    pub db: Db,
+    pub catalogue: Arc<i18n::Catalogue>,
+    pub keys: crypto::Keys,
+    pub files: files::FileStore,
+    pub limiter: ratelimit::RateLimiter,
+}
+
+impl Platform {
+    pub fn new(inner: PlatformInner) -> Platform {
+        Platform(Arc::new(inner))
+    }
+
+    /// A translator for `lang`.
+    pub fn tr(&self, lang: i18n::Lang) -> i18n::Tr {
+        i18n::Tr::new(self.catalogue.clone(), lang)
+    }
+}
+
+impl Deref for Platform {
+    type Target = PlatformInner;
+    fn deref(&self) -> &PlatformInner {
+        &self.0
+    }
+}

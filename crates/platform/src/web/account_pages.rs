@@ -1,0 +1,424 @@
+//! Signing up, in and out: the pages for residents and staff, and the same
+//! under `/api/v1` for API clients (which get a bearer token).
+
+use std::time::Duration;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use crate::Platform;
+use crate::accounts::{self, SignUpError};
+use crate::audit::{self, Actor};
+use crate::session::{self, Principal, SessionKind};
+use crate::web::context::RequestContext;
+use crate::web::cookies;
+use crate::web::error::{AppError, Errors};
+use crate::web::forms::{ApiJson, CsrfForm, encode_component, safe_next};
+use crate::web::page::{PageCtx, render, render_status};
+
+/// Sign-in attempts allowed per e-mail address, and per client address, per window.
+const MAX_PER_ACCOUNT: u32 = 10;
+const MAX_PER_CLIENT: u32 = 50;
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+
+pub fn router() -> Router<Platform> {
+    Router::new()
+        .route("/signin", get(signin_page).post(signin_submit))
+        .route("/signup", get(signup_page).post(signup_submit))
+        .route("/signout", post(signout))
+        .route(
+            "/staff/signin",
+            get(staff_signin_page).post(staff_signin_submit),
+        )
+        .route("/staff/signout", post(signout))
+        .route("/api/v1/session", post(api_signin).delete(api_signout))
+        .route("/api/v1/residents", post(api_signup))
+}
+
+#[derive(Template)]
+#[template(path = "account/signin.html")]
+struct SigninPage {
+    ctx: PageCtx,
+    heading_key: &'static str,
+    action: &'static str,
+    staff: bool,
+    errors: Errors,
+    email: String,
+    next: String,
+    next_encoded: String,
+    notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "account/signup.html")]
+struct SignupPage {
+    ctx: PageCtx,
+    errors: Errors,
+    email: String,
+    display_name: String,
+    next: String,
+    next_encoded: String,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+fn signin_form(ctx: PageCtx, staff: bool, next: String) -> SigninPage {
+    let notice = (!staff && next.starts_with("/procedures/"))
+        .then(|| ctx.t("account.signin_to_apply").to_string());
+    SigninPage {
+        heading_key: if staff {
+            "account.staff_signin_title"
+        } else {
+            "account.signin_title"
+        },
+        action: if staff { "/staff/signin" } else { "/signin" },
+        staff,
+        errors: Errors::new(),
+        email: String::new(),
+        next_encoded: encode_component(&next),
+        next,
+        notice,
+        ctx,
+    }
+}
+
+async fn signin_page(ctx: PageCtx, Query(q): Query<NextQuery>) -> Result<Response, AppError> {
+    render(&signin_form(
+        ctx,
+        false,
+        safe_next(q.next.as_deref(), "/applications"),
+    ))
+}
+
+async fn staff_signin_page(ctx: PageCtx, Query(q): Query<NextQuery>) -> Result<Response, AppError> {
+    render(&signin_form(
+        ctx,
+        true,
+        safe_next(q.next.as_deref(), "/staff"),
+    ))
+}
+
+/// Checks the rate limits; counts the attempt.
+fn limit(platform: &Platform, req: &RequestContext, email: &str) -> Result<(), AppError> {
+    let account_key = format!("signin:account:{}", email.trim().to_lowercase());
+    let client_key = format!("signin:client:{}", req.client_ip);
+    if !platform
+        .limiter
+        .allowed(&account_key, MAX_PER_ACCOUNT, WINDOW)
+        || !platform
+            .limiter
+            .allowed(&client_key, MAX_PER_CLIENT, WINDOW)
+    {
+        tracing::warn!(client = %req.client_ip, "sign-in rate limit reached");
+        return Err(AppError::TooManyRequests);
+    }
+    platform.limiter.hit(&account_key, WINDOW);
+    platform.limiter.hit(&client_key, WINDOW);
+    Ok(())
+}
+
+fn session_cookie(platform: &Platform, token: &str) -> HeaderValue {
+    HeaderValue::from_str(&cookies::set(
+        cookies::SESSION,
+        token,
+        None,
+        platform.config.secure_cookies(),
+    ))
+    .expect("tokens are URL-safe base64")
+}
+
+async fn start_browser_session(
+    platform: &Platform,
+    req: &RequestContext,
+    principal: Principal,
+    next: &str,
+) -> Result<Response, AppError> {
+    // A new token at every sign-in (no session fixation); the old one ends.
+    if let Some(old) = &req.session {
+        session::revoke(&platform.db, &old.token_hash).await?;
+    }
+    let token = session::create(&platform.db, principal, SessionKind::Browser).await?;
+    let mut res = Redirect::to(next).into_response();
+    res.headers_mut()
+        .append(header::SET_COOKIE, session_cookie(platform, &token));
+    Ok(res)
+}
+
+async fn signin_submit(
+    State(platform): State<Platform>,
+    req: RequestContext,
+    ctx: PageCtx,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    sign_in_form(platform, req, ctx, form, false).await
+}
+
+async fn staff_signin_submit(
+    State(platform): State<Platform>,
+    req: RequestContext,
+    ctx: PageCtx,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    sign_in_form(platform, req, ctx, form, true).await
+}
+
+async fn sign_in_form(
+    platform: Platform,
+    req: RequestContext,
+    ctx: PageCtx,
+    form: crate::web::forms::FormData,
+    staff: bool,
+) -> Result<Response, AppError> {
+    let email = form.text("email").to_string();
+    let password = form.text("password");
+    let next = safe_next(
+        form.get("next"),
+        if staff { "/staff" } else { "/applications" },
+    );
+    let mut errors = Errors::new();
+    if email.trim().is_empty() {
+        errors.add(
+            "email",
+            "account.error.email_missing",
+            ctx.t("account.error.email_missing"),
+        );
+    }
+    if password.is_empty() {
+        errors.add(
+            "password",
+            "account.error.password_missing",
+            ctx.t("account.error.password_missing"),
+        );
+    }
+    if errors.is_empty() {
+        limit(&platform, &req, &email)?;
+        let principal = if staff {
+            accounts::verify_staff(&platform.db, &email, password)
+                .await?
+                .map(|s| Principal::Staff(s.id))
+        } else {
+            accounts::verify_resident(&platform.db, &email, password)
+                .await?
+                .map(|r| Principal::Resident(r.id))
+        };
+        if let Some(principal) = principal {
+            platform
+                .limiter
+                .clear(&format!("signin:account:{}", email.trim().to_lowercase()));
+            return start_browser_session(&platform, &req, principal, &next).await;
+        }
+        errors.add(
+            "email",
+            "account.error.signin_failed",
+            ctx.t("account.error.signin_failed"),
+        );
+    }
+    let mut page = signin_form(ctx, staff, next);
+    page.errors = errors;
+    page.email = email;
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+async fn signup_page(ctx: PageCtx, Query(q): Query<NextQuery>) -> Result<Response, AppError> {
+    let next = safe_next(q.next.as_deref(), "/applications");
+    render(&SignupPage {
+        ctx,
+        errors: Errors::new(),
+        email: String::new(),
+        display_name: String::new(),
+        next_encoded: encode_component(&next),
+        next,
+    })
+}
+
+async fn signup_submit(
+    State(platform): State<Platform>,
+    req: RequestContext,
+    ctx: PageCtx,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let email = form.text("email").to_string();
+    let display_name = form
+        .text("display_name")
+        .trim()
+        .chars()
+        .take(100)
+        .collect::<String>();
+    let next = safe_next(form.get("next"), "/applications");
+    limit(&platform, &req, &email)?;
+    match accounts::sign_up_resident(&platform.db, &email, form.text("password"), &display_name)
+        .await
+    {
+        Ok(resident) => {
+            record_signup(&platform, resident.id).await?;
+            start_browser_session(&platform, &req, Principal::Resident(resident.id), &next).await
+        }
+        Err(e) => {
+            let mut errors = Errors::new();
+            errors.add(e.field(), e.key(), ctx.t(e.key()));
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &SignupPage {
+                    ctx,
+                    errors,
+                    email,
+                    display_name,
+                    next_encoded: encode_component(&next),
+                    next,
+                },
+            )
+        }
+    }
+}
+
+async fn record_signup(platform: &Platform, resident_id: i64) -> Result<(), AppError> {
+    let mut tx = platform.db.begin().await?;
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            organisation_id: None,
+            actor: Actor::Resident(resident_id),
+            action: "resident.signed_up",
+            subject_kind: "resident",
+            subject_id: Some(resident_id),
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn signout(
+    State(platform): State<Platform>,
+    req: RequestContext,
+    CsrfForm(_form): CsrfForm,
+) -> Result<Response, AppError> {
+    let was_staff = matches!(
+        req.session.as_ref().map(|s| s.principal),
+        Some(Principal::Staff(_))
+    );
+    if let Some(s) = &req.session {
+        session::revoke(&platform.db, &s.token_hash).await?;
+    }
+    let mut res = Redirect::to(if was_staff { "/staff/signin" } else { "/" }).into_response();
+    let cookie = cookies::delete(cookies::SESSION, platform.config.secure_cookies());
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).expect("ascii cookie"),
+    );
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+struct ApiSignin {
+    email: String,
+    password: String,
+    /// `resident` (default) or `staff`.
+    #[serde(default)]
+    principal: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct ApiToken {
+    token: String,
+    token_type: &'static str,
+    expires_in: i64,
+}
+
+async fn api_signin(
+    State(platform): State<Platform>,
+    req: RequestContext,
+    ApiJson(body): ApiJson<ApiSignin>,
+) -> Result<Response, AppError> {
+    limit(&platform, &req, &body.email)?;
+    let principal = match body.principal.as_deref() {
+        None | Some("resident") => {
+            accounts::verify_resident(&platform.db, &body.email, &body.password)
+                .await?
+                .map(|r| Principal::Resident(r.id))
+        }
+        Some("staff") => accounts::verify_staff(&platform.db, &body.email, &body.password)
+            .await?
+            .map(|s| Principal::Staff(s.id)),
+        Some(_) => {
+            return Err(AppError::BadRequest {
+                code: "invalid_body",
+                detail: Some("principal".into()),
+            });
+        }
+    };
+    let Some(principal) = principal else {
+        return Err(AppError::Unauthorized);
+    };
+    platform.limiter.clear(&format!(
+        "signin:account:{}",
+        body.email.trim().to_lowercase()
+    ));
+    let token = session::create(&platform.db, principal, SessionKind::Api).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(ApiToken {
+            token,
+            token_type: "Bearer",
+            expires_in: session::IDLE.num_seconds(),
+        }),
+    )
+        .into_response())
+}
+
+async fn api_signout(
+    State(platform): State<Platform>,
+    req: RequestContext,
+) -> Result<Response, AppError> {
+    match &req.session {
+        Some(s) if s.kind == SessionKind::Api => {
+            session::revoke(&platform.db, &s.token_hash).await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        _ => Err(AppError::Unauthorized),
+    }
+}
+
+#[derive(Deserialize)]
+struct ApiSignup {
+    email: String,
+    password: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+async fn api_signup(
+    State(platform): State<Platform>,
+    req: RequestContext,
+    ApiJson(body): ApiJson<ApiSignup>,
+) -> Result<Response, AppError> {
+    limit(&platform, &req, &body.email)?;
+    let tr = req.tr(&platform);
+    let display_name: String = body.display_name.trim().chars().take(100).collect();
+    match accounts::sign_up_resident(&platform.db, &body.email, &body.password, &display_name).await
+    {
+        Ok(resident) => {
+            record_signup(&platform, resident.id).await?;
+            Ok((StatusCode::CREATED, axum::Json(resident)).into_response())
+        }
+        Err(SignUpError::EmailTaken) => Err(AppError::Conflict {
+            code: "email_taken",
+        }),
+        Err(e) => {
+            let mut errors = Errors::new();
+            errors.add(e.field(), e.key(), tr.t(e.key()));
+            Err(AppError::Validation {
+                fields: errors.into_vec(),
+            })
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! The HTTP edge shared by every module: request context and sessions,
+//! CSRF-checked forms, errors, the page shell, assets, account pages, and the
+//! middleware stack that wraps the whole router.
+
+pub mod account_pages;
+pub mod assets;
+pub mod context;
+pub mod cookies;
+pub mod error;
+pub mod forms;
+pub mod page;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::Platform;
+pub use context::{CurrentResident, CurrentStaff, RequestContext};
+pub use error::{AppError, Errors, FieldError};
+pub use forms::{ApiJson, CsrfForm, CsrfMultipart, FormData};
+pub use page::{PageCtx, render, render_status};
+
+/// The platform's own routes: health, account pages, fixed text pages.
+pub fn router() -> Router<Platform> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/accessibility", get(accessibility))
+        .route("/privacy", get(privacy))
+        .merge(account_pages::router())
+}
+
+async fn readyz(State(platform): State<Platform>) -> Response {
+    if platform.db.ping().await {
+        "ready".into_response()
+    } else {
+        let mut res = (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response();
+        res.extensions_mut().insert(error::Rendered);
+        res
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/text_page.html")]
+struct TextPage {
+    ctx: PageCtx,
+    title: String,
+    paragraphs: Vec<String>,
+}
+
+fn text_page(ctx: PageCtx, prefix: &str) -> Result<Response, AppError> {
+    let title = ctx.t(&format!("{prefix}.title")).to_string();
+    let paragraphs = (1..=9)
+        .map(|i| format!("{prefix}.p{i}"))
+        .filter(|k| ctx.tr.catalogue().contains(crate::i18n::Lang::Ja, k))
+        .map(|k| ctx.t(&k).to_string())
+        .collect();
+    render(&TextPage {
+        ctx,
+        title,
+        paragraphs,
+    })
+}
+
+async fn accessibility(ctx: PageCtx) -> Result<Response, AppError> {
+    text_page(ctx, "pages.accessibility")
+}
+
+async fn privacy(ctx: PageCtx) -> Result<Response, AppError> {
+    text_page(ctx, "pages.privacy")
+}
+
+/// Security headers on every response. Pages load only the server's own
+/// styles, scripts and images; nothing may frame them.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        );
+    }
+    if !h.contains_key(header::X_FRAME_OPTIONS) {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Wraps the complete router with the middleware every request goes through,
+/// outermost first: panic safety net, security headers, request context
+/// (language, session, CSRF binding), error rendering (which needs the
+/// context), body size limit.
+pub fn finish(router: Router<Platform>, platform: Platform) -> Router {
+    let limit = platform.config.max_upload_bytes;
+    router
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            platform.clone(),
+            error::render_errors,
+        ))
+        .layer(middleware::from_fn_with_state(
+            platform.clone(),
+            context::context_layer,
+        ))
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(catch_panic))
+        .with_state(platform)
+}
+
+/// Turns a panic in a handler into a 500 response (rendered by nobody: the
+/// error middleware is inside); the panic is logged. Handlers must not panic;
+/// this keeps the server answering if one does.
+async fn catch_panic(req: Request, next: Next) -> Response {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(next.run(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::error!("a request handler panicked");
+            (StatusCode::INTERNAL_SERVER_ERROR, axum::response::Html("<!doctype html><title>500</title><p>システムエラーが発生しました。時間をおいてもう一度お試しください。 / A system error occurred. Please try again later.</p>")).into_response()
+        }
+    }
+}
