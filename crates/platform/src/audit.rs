@@ -114,7 +114,7 @@ pub async fn append(tx: &mut WriteTx, entry: Entry<'_>) -> StoreResult<i64> {
         hash: String::new(),
     };
     record.hash = record.compute_hash();
-    insert(&mut **tx, &record).await?;
+    insert(tx, &record).await?;
     sqlx::query("update audit_head set last_id = $1, hash = $2 where id = 1")
         .bind(record.id)
         .bind(&record.hash)

@@ -152,12 +152,11 @@ pub fn sqlite_url(path: &Path) -> String {
 /// `url` with any password replaced, for logs and error messages.
 pub fn redact_url(url: &str) -> String {
     // scheme://user:password@host/…
-    if let Some((scheme, rest)) = url.split_once("://") {
-        if let Some((userinfo, host)) = rest.split_once('@') {
-            if let Some((user, _)) = userinfo.split_once(':') {
-                return format!("{scheme}://{user}:***@{host}");
-            }
-        }
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
     }
     url.to_string()
 }
@@ -401,6 +400,12 @@ impl Timestamp {
 
     pub fn plus(&self, d: chrono::Duration) -> Timestamp {
         Timestamp(self.0 + d)
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_db_string())
     }
 }
 

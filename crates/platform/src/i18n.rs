@@ -47,10 +47,10 @@ impl Lang {
                 .and_then(|q| q.parse::<f32>().ok())
                 .unwrap_or(1.0);
             let primary = tag.split('-').next().unwrap_or("");
-            if let Some(lang) = Lang::parse(primary) {
-                if best.is_none_or(|(bq, _)| q > bq) {
-                    best = Some((q, lang));
-                }
+            if let Some(lang) = Lang::parse(primary)
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, lang));
             }
         }
         best.map(|(_, l)| l)
@@ -214,6 +214,28 @@ impl Tr {
     /// The text for `key` with placeholders replaced.
     pub fn f(&self, key: &str, args: &[(&str, String)]) -> String {
         self.catalogue.format(self.lang, key, args)
+    }
+
+    /// The text for `key` with its one placeholder `name` replaced (for templates).
+    pub fn f1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        self.catalogue
+            .format(self.lang, key, &[(name, value.to_string())])
+    }
+
+    /// The text for `key` with two placeholders replaced (for templates).
+    pub fn f2(
+        &self,
+        key: &str,
+        n1: &str,
+        v1: impl std::fmt::Display,
+        n2: &str,
+        v2: impl std::fmt::Display,
+    ) -> String {
+        self.catalogue.format(
+            self.lang,
+            key,
+            &[(n1, v1.to_string()), (n2, v2.to_string())],
+        )
     }
 
     /// Picks the Japanese or the English of a bilingual value (English falls back to Japanese).

@@ -4,6 +4,7 @@
 //! - [`db`]: one SQL for SQLite and PostgreSQL, migrations, write transactions;
 //! - [`orgs`], [`accounts`], [`session`]: organisations, people, sign-in;
 //! - [`audit`]: the hash-chained audit log;
+//! - [`jobs`]: the job queue and outbox;
 //! - [`files`]: content-addressed file storage and file-type verification;
 //! - [`i18n`]: message catalogues (Japanese and English);
 //! - [`crypto`]: keys, tokens, sealing of My Number values;
@@ -19,6 +20,7 @@ pub mod crypto;
 pub mod db;
 pub mod files;
 pub mod i18n;
+pub mod jobs;
 pub mod orgs;
 pub mod ratelimit;
 pub mod session;

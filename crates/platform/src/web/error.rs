@@ -39,6 +39,13 @@ pub struct FieldError {
     pub message: String,
 }
 
+impl FieldError {
+    /// The id of the element the error summary links to (dots become hyphens).
+    pub fn anchor(&self) -> String {
+        self.field.replace('.', "-")
+    }
+}
+
 #[derive(Debug)]
 pub enum AppError {
     /// Unknown, or not the requester's to see: the same answer for both.

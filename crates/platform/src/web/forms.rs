@@ -173,6 +173,75 @@ where
     }
 }
 
+/// A form that may be URL-encoded or multipart (a page with a file question),
+/// with its CSRF token checked either way.
+#[derive(Debug, Clone, Default)]
+pub struct CsrfAnyForm(pub CsrfMultipart);
+
+impl<S> FromRequest<S> for CsrfAnyForm
+where
+    Platform: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+        if multipart {
+            Ok(CsrfAnyForm(CsrfMultipart::from_request(req, state).await?))
+        } else {
+            let CsrfForm(fields) = CsrfForm::from_request(req, state).await?;
+            Ok(CsrfAnyForm(CsrfMultipart {
+                fields,
+                files: Vec::new(),
+            }))
+        }
+    }
+}
+
+/// A multipart body for the API (bearer tokens need no CSRF token; a browser
+/// session's API calls are checked for the `X-CSRF-Token` header by the
+/// authentication extractors).
+#[derive(Debug, Clone, Default)]
+pub struct ApiMultipart(pub CsrfMultipart);
+
+impl<S> FromRequest<S> for ApiMultipart
+where
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let mut multipart = Multipart::from_request(req, state)
+            .await
+            .map_err(|_| AppError::bad_request("multipart_expected"))?;
+        let mut out = CsrfMultipart::default();
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => return Err(multipart_error(e)),
+            };
+            let name = field.name().unwrap_or("").to_string();
+            let filename = field.file_name().map(str::to_string);
+            let bytes = field.bytes().await.map_err(multipart_error)?;
+            match filename {
+                Some(filename) => out.files.push(Upload {
+                    field: name,
+                    filename,
+                    bytes,
+                }),
+                None => out
+                    .fields
+                    .push(name, String::from_utf8_lossy(&bytes).into_owned()),
+            }
+        }
+        Ok(ApiMultipart(out))
+    }
+}
+
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         AppError::PayloadTooLarge
@@ -232,5 +301,27 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/"), "/"), "/");
         assert_eq!(safe_next(Some("/\\evil.example"), "/"), "/");
         assert_eq!(safe_next(None, "/x"), "/x");
+    }
+}
+
+/// Query parameters for pages: parameters that do not parse fall back to the
+/// defaults (a page with a mangled link still shows), never an error.
+#[derive(Debug, Clone, Default)]
+pub struct PageQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for PageQuery<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        Ok(PageQuery(
+            serde_urlencoded::from_str(query).unwrap_or_default(),
+        ))
     }
 }

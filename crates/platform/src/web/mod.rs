@@ -21,7 +21,9 @@ use axum::routing::get;
 use crate::Platform;
 pub use context::{CurrentResident, CurrentStaff, RequestContext};
 pub use error::{AppError, Errors, FieldError};
-pub use forms::{ApiJson, CsrfForm, CsrfMultipart, FormData};
+pub use forms::{
+    ApiJson, ApiMultipart, CsrfAnyForm, CsrfForm, CsrfMultipart, FormData, PageQuery, Upload,
+};
 pub use page::{PageCtx, render, render_status};
 
 /// The platform's own routes: health, account pages, fixed text pages.

@@ -30,6 +30,9 @@ use serde_json::{Map, Value, json};
 
 use super::definition::{Choice, FormDefinition, Kind, Page, Question};
 
+/// A message key and its arguments.
+type Problem = (&'static str, Vec<(&'static str, String)>);
+
 /// One problem with one field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
@@ -459,12 +462,11 @@ fn question(
         Kind::MyNumber => {
             if let Some(Value::Object(o)) = raw {
                 // Already sealed (a saved draft): keep it if it opens with our key.
-                if let Some(sealed) = o.get("sealed").and_then(Value::as_str) {
-                    if let Some(plain) = ctx.sealer.open(sealed) {
-                        if jp::my_number::MyNumber::parse(&plain).is_ok() {
-                            return Some(Value::Object(o.clone()));
-                        }
-                    }
+                if let Some(sealed) = o.get("sealed").and_then(Value::as_str)
+                    && let Some(plain) = ctx.sealer.open(sealed)
+                    && jp::my_number::MyNumber::parse(&plain).is_ok()
+                {
+                    return Some(Value::Object(o.clone()));
                 }
                 ctx.issue(field, "answer.invalid", label_arg(q));
                 return None;
@@ -653,11 +655,7 @@ fn question(
     }
 }
 
-fn simple(
-    ctx: &mut Ctx<'_>,
-    field: &str,
-    r: Result<String, (&'static str, Vec<(&'static str, String)>)>,
-) -> Option<Value> {
+fn simple(ctx: &mut Ctx<'_>, field: &str, r: Result<String, Problem>) -> Option<Value> {
     match r {
         Ok(v) => Some(Value::String(v)),
         Err((key, args)) => {

@@ -411,7 +411,7 @@ impl Checker {
                 if !all_ids.insert(q.id.clone()) {
                     self.err(&qplace, format!("the question id {:?} is used twice", q.id));
                 }
-                let question = self.question(&qplace, q, false, &mut all_ids);
+                let question = self.question(&qplace, q, false);
                 self.seen_questions.push(SeenQuestion {
                     id: question.id.clone(),
                     kind: question.kind.clone(),
@@ -520,13 +520,7 @@ impl Checker {
             .collect()
     }
 
-    fn question(
-        &mut self,
-        place: &str,
-        q: RawQuestion,
-        in_group: bool,
-        all_ids: &mut HashSet<String>,
-    ) -> Question {
+    fn question(&mut self, place: &str, q: RawQuestion, in_group: bool) -> Question {
         if !valid_id(&q.id) {
             self.err(
                 place,
@@ -611,10 +605,10 @@ impl Checker {
             "number" => {
                 let min = self.float(place, "min", q.min);
                 let max = self.float(place, "max", q.max);
-                if let (Some(a), Some(b)) = (min, max) {
-                    if a > b {
-                        self.err(place, "min is greater than max");
-                    }
+                if let (Some(a), Some(b)) = (min, max)
+                    && a > b
+                {
+                    self.err(place, "min is greater than max");
                 }
                 let decimals = q.decimals.unwrap_or(0);
                 if decimals > 6 {
@@ -631,10 +625,10 @@ impl Checker {
             "yen" => {
                 let min = self.int(place, "min", q.min);
                 let max = self.int(place, "max", q.max);
-                if let (Some(a), Some(b)) = (min, max) {
-                    if a > b {
-                        self.err(place, "min is greater than max");
-                    }
+                if let (Some(a), Some(b)) = (min, max)
+                    && a > b
+                {
+                    self.err(place, "min is greater than max");
                 }
                 if min.is_some_and(|m| m < 0) {
                     self.err(place, "min must not be negative");
@@ -644,10 +638,10 @@ impl Checker {
             "date" => {
                 let min = self.date(place, "min", q.min);
                 let max = self.date(place, "max", q.max);
-                if let (Some(a), Some(b)) = (min, max) {
-                    if a > b {
-                        self.err(place, "min is after max");
-                    }
+                if let (Some(a), Some(b)) = (min, max)
+                    && a > b
+                {
+                    self.err(place, "min is after max");
                 }
                 Kind::Date { min, max }
             }
@@ -717,13 +711,13 @@ impl Checker {
                         let mut option_groups = BTreeMap::new();
                         for (key, list) in groups {
                             let gplace = format!("{place} › option_groups.{key}");
-                            if let Some(parents) = &parent_options {
-                                if !parents.contains(&key) {
-                                    self.err(
-                                        &gplace,
-                                        format!("{key:?} is not an option of {parent:?}"),
-                                    );
-                                }
+                            if let Some(parents) = &parent_options
+                                && !parents.contains(&key)
+                            {
+                                self.err(
+                                    &gplace,
+                                    format!("{key:?} is not an option of {parent:?}"),
+                                );
                             }
                             let choices = self.choices(&gplace, list);
                             option_groups.insert(key, choices);
@@ -770,13 +764,13 @@ impl Checker {
             "multi_choice" => {
                 let options = self.choices(place, q.options.unwrap_or_default());
                 let min_selected = q.min_selected.unwrap_or(u32::from(required));
-                if let Some(max) = q.max_selected {
-                    if max < min_selected.max(1) || max as usize > options.len().max(1) {
-                        self.err(
-                            place,
-                            "max_selected must be between min_selected and the number of options",
-                        );
-                    }
+                if let Some(max) = q.max_selected
+                    && (max < min_selected.max(1) || max as usize > options.len().max(1))
+                {
+                    self.err(
+                        place,
+                        "max_selected must be between min_selected and the number of options",
+                    );
                 }
                 Kind::MultiChoice {
                     options,
@@ -836,7 +830,7 @@ impl Checker {
                     if matches!(inner.kind.as_str(), "declaration") {
                         self.err(&iplace, "a group cannot contain a declaration");
                     }
-                    questions.push(self.question(&iplace, inner, true, all_ids));
+                    questions.push(self.question(&iplace, inner, true));
                 }
                 let min_items = q.min_items.unwrap_or(u32::from(required));
                 let max_items = q.max_items.unwrap_or(10);

@@ -6,3 +6,5 @@ pub mod definition;
 
 pub use answers::{Issue, Sealer};
 pub use definition::{FormDefinition, Kind, Page, Question};
+pub mod display;
+pub mod html;

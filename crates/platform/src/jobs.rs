@@ -1,0 +1,169 @@
+//! The job queue and outbox: background work stored in the database, written
+//! in the same transaction as the change it follows (so a notification exists
+//! if and only if its event committed).
+//!
+//! A job has a kind, a JSON payload and, usually, a dedupe key naming its event
+//! (`application-received:42:3`): enqueueing the same event twice keeps one
+//! job. Workers claim one due job at a time; the claim sets `locked_until`, so
+//! a worker that dies releases its job when the lock expires. On PostgreSQL
+//! the claim uses `FOR UPDATE SKIP LOCKED`, so workers on several nodes never
+//! take the same job; on SQLite the write transaction already excludes other
+//! writers. A failed job is retried with exponential backoff (30 s, 1 min,
+//! 2 min … capped at an hour) until `max_attempts`, then kept as failed for an
+//! operator to see.
+
+use chrono::Duration;
+use serde_json::Value;
+
+use crate::db::{Db, StoreResult, Timestamp, WriteTx};
+
+/// How long a claimed job is reserved for the worker that claimed it.
+pub const LOCK_FOR: Duration = Duration::minutes(5);
+
+/// Adds a job inside `tx`; with a `dedupe_key` already used, adds nothing.
+pub async fn enqueue(
+    tx: &mut WriteTx,
+    kind: &str,
+    payload: &Value,
+    dedupe_key: Option<&str>,
+) -> StoreResult<()> {
+    let now = Timestamp::now();
+    sqlx::query(
+        "insert into jobs (kind, payload, dedupe_key, run_at, created_at) values ($1, $2, $3, $4, $4) \
+         on conflict (dedupe_key) do nothing",
+    )
+    .bind(kind)
+    .bind(payload.to_string())
+    .bind(dedupe_key)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A claimed job.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+}
+
+impl Job {
+    pub fn payload(&self) -> Value {
+        serde_json::from_str(&self.payload).unwrap_or(Value::Null)
+    }
+}
+
+/// Claims the next due job, if any.
+pub async fn claim(db: &Db) -> StoreResult<Option<Job>> {
+    let now = Timestamp::now();
+    let mut tx = db.begin().await?;
+    let query = tx.pick(
+        "update jobs set locked_until = $1, attempts = attempts + 1 where id = (\
+           select id from jobs where done_at is null and failed_at is null and run_at <= $2 \
+           and (locked_until is null or locked_until < $2) \
+           order by run_at, id limit 1) \
+         returning id, kind, payload, attempts, max_attempts",
+        "update jobs set locked_until = $1, attempts = attempts + 1 where id = (\
+           select id from jobs where done_at is null and failed_at is null and run_at <= $2 \
+           and (locked_until is null or locked_until < $2) \
+           order by run_at, id limit 1 for update skip locked) \
+         returning id, kind, payload, attempts, max_attempts",
+    );
+    let job: Option<Job> = sqlx::query_as(query)
+        .bind(now.plus(LOCK_FOR))
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(job)
+}
+
+/// Marks a job done.
+pub async fn complete(db: &Db, id: i64) -> StoreResult<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "update jobs set done_at = $1, locked_until = null, last_error = null where id = $2",
+    )
+    .bind(Timestamp::now())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The wait before attempt `attempts + 1`.
+pub fn backoff(attempts: i64) -> Duration {
+    let secs = 30i64.saturating_mul(1i64 << attempts.clamp(0, 20).saturating_sub(1).max(0));
+    Duration::seconds(secs.min(3600))
+}
+
+/// Records a failure: retried later, or failed for good after `max_attempts`.
+pub async fn fail(db: &Db, job: &Job, error: &str) -> StoreResult<()> {
+    let now = Timestamp::now();
+    let error: String = error.chars().take(2000).collect();
+    let mut tx = db.begin().await?;
+    if job.attempts >= job.max_attempts {
+        sqlx::query(
+            "update jobs set failed_at = $1, locked_until = null, last_error = $2 where id = $3",
+        )
+        .bind(now)
+        .bind(&error)
+        .bind(job.id)
+        .execute(&mut *tx)
+        .await?;
+    } else {
+        sqlx::query(
+            "update jobs set run_at = $1, locked_until = null, last_error = $2 where id = $3",
+        )
+        .bind(now.plus(backoff(job.attempts)))
+        .bind(&error)
+        .bind(job.id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Counts of jobs by state, for operators and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueCounts {
+    pub pending: i64,
+    pub done: i64,
+    pub failed: i64,
+}
+
+pub async fn counts(db: &Db) -> StoreResult<QueueCounts> {
+    let (pending, done, failed): (i64, i64, i64) = sqlx::query_as(
+        "select \
+           cast(coalesce(sum(case when done_at is null and failed_at is null then 1 else 0 end), 0) as bigint), \
+           cast(coalesce(sum(case when done_at is not null then 1 else 0 end), 0) as bigint), \
+           cast(coalesce(sum(case when failed_at is not null then 1 else 0 end), 0) as bigint) from jobs",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok(QueueCounts {
+        pending,
+        done,
+        failed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(1), Duration::seconds(30));
+        assert_eq!(backoff(2), Duration::seconds(60));
+        assert_eq!(backoff(3), Duration::seconds(120));
+        assert_eq!(backoff(30), Duration::seconds(3600));
+        assert_eq!(backoff(0), Duration::seconds(30));
+    }
+}

@@ -1,0 +1,726 @@
+//! The resident's JSON API under `/api/v1`: the catalogue, a procedure with
+//! its form, drafts, idempotent submission, the resident's applications,
+//! withdrawal, attachments. Described in `/api/v1/openapi.json`. Errors are
+//! `{"error": {"code", "message", "fields"}}` with a stable `code` and a
+//! message in the requester's language (Japanese by default).
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use platform::crypto;
+use platform::i18n::Tr;
+use platform::orgs;
+use platform::web::{ApiJson, ApiMultipart, AppError, CurrentResident, RequestContext};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::Procedures;
+use crate::applications::{self, Application, Status};
+use crate::catalogue::{self, Procedure};
+use crate::flow::{self, parse_id};
+use crate::form::FormDefinition;
+use crate::form::answers;
+use crate::form::definition::Kind;
+use crate::search::Filter;
+use crate::writer::{NewSubmission, Submission, SubmitError};
+
+pub fn router() -> Router<Procedures> {
+    Router::new()
+        .route("/api/v1/procedures", get(list_procedures))
+        .route("/api/v1/procedures/{id}", get(get_procedure))
+        .route(
+            "/api/v1/procedures/{id}/applications",
+            post(create_application),
+        )
+        .route("/api/v1/applications", get(list_applications))
+        .route(
+            "/api/v1/applications/{id}",
+            get(get_application)
+                .patch(update_draft)
+                .delete(discard_draft),
+        )
+        .route("/api/v1/applications/{id}/submit", post(submit_application))
+        .route(
+            "/api/v1/applications/{id}/withdraw",
+            post(withdraw_application),
+        )
+        .route(
+            "/api/v1/applications/{id}/attachments",
+            post(upload_attachment),
+        )
+        .route(
+            "/api/v1/applications/{id}/attachments/{attachment}",
+            get(download_attachment),
+        )
+}
+
+#[derive(Serialize)]
+struct ProcedureJson {
+    id: i64,
+    code: String,
+    organisation: OrganisationJson,
+    section: SectionJson,
+    name: String,
+    name_en: String,
+    summary: String,
+    summary_en: String,
+    description: String,
+    description_en: String,
+    category: String,
+    basis: String,
+    audience: String,
+    life_events: Vec<String>,
+    attachments: Vec<catalogue::RequiredAttachment>,
+    fee_yen: Option<i64>,
+    fee_note: String,
+    online: bool,
+    accepts_applications: bool,
+    annual_volume: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    form: Option<FormJson>,
+}
+
+#[derive(Serialize, Clone)]
+struct OrganisationJson {
+    code: String,
+    name: String,
+    name_en: String,
+}
+
+#[derive(Serialize, Clone)]
+struct SectionJson {
+    name: String,
+    name_en: String,
+    phone: String,
+    email: String,
+}
+
+#[derive(Serialize)]
+struct FormJson {
+    form_version_id: i64,
+    definition: FormDefinition,
+}
+
+async fn procedure_json(
+    state: &Procedures,
+    p: &Procedure,
+    with_form: bool,
+) -> Result<ProcedureJson, AppError> {
+    let db = &state.platform.db;
+    let org = orgs::organisation_by_id(db, p.organisation_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let section = orgs::section_by_id(db, p.section_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let form = match (with_form, p.current_form_id) {
+        (true, Some(fid)) => Some(FormJson {
+            form_version_id: fid,
+            definition: (*state.forms.get(db, fid).await?).clone(),
+        }),
+        _ => None,
+    };
+    Ok(ProcedureJson {
+        id: p.id,
+        code: p.code.clone(),
+        organisation: OrganisationJson {
+            code: org.code,
+            name: org.name,
+            name_en: org.name_en,
+        },
+        section: SectionJson {
+            name: section.name,
+            name_en: section.name_en,
+            phone: section.phone,
+            email: section.email,
+        },
+        name: p.name.clone(),
+        name_en: p.name_en.clone(),
+        summary: p.summary.clone(),
+        summary_en: p.summary_en.clone(),
+        description: p.description.clone(),
+        description_en: p.description_en.clone(),
+        category: p.category.clone(),
+        basis: p.basis.clone(),
+        audience: p.audience.clone(),
+        life_events: p
+            .life_event_codes()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        attachments: p.required_attachments(),
+        fee_yen: p.fee_yen,
+        fee_note: p.fee_note.clone(),
+        online: p.online,
+        accepts_applications: p.accepts_applications(),
+        annual_volume: p.annual_volume,
+        form,
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct ProcedureQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    organisation: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    life_event: String,
+    #[serde(default)]
+    online: Option<bool>,
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    offset: Option<usize>,
+}
+
+async fn list_procedures(
+    State(state): State<Procedures>,
+    query: Result<Query<ProcedureQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(q) = query.map_err(|e| AppError::BadRequest {
+        code: "invalid_query",
+        detail: Some(e.body_text()),
+    })?;
+    let db = &state.platform.db;
+    let organisation_id = if q.organisation.is_empty() {
+        None
+    } else {
+        Some(
+            orgs::organisation_by_code(db, &q.organisation)
+                .await?
+                .map(|o| o.id)
+                .unwrap_or(-1),
+        )
+    };
+    let filter = Filter {
+        organisation_id,
+        category: (!q.category.is_empty()).then(|| q.category.clone()),
+        life_event: (!q.life_event.is_empty()).then(|| q.life_event.clone()),
+        online_only: q.online.unwrap_or(false),
+    };
+    let index = state.catalogue.index(db).await?;
+    let found = index.search(&q.q.chars().take(200).collect::<String>(), &filter);
+    let total = found.len();
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let offset = q.offset.unwrap_or(0);
+    let mut items = Vec::new();
+    for p in found.into_iter().skip(offset).take(limit) {
+        items.push(procedure_json(&state, p, false).await?);
+    }
+    Ok(
+        Json(json!({"total": total, "limit": limit, "offset": offset, "items": items}))
+            .into_response(),
+    )
+}
+
+async fn get_procedure(
+    State(state): State<Procedures>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let index = state.catalogue.index(&state.platform.db).await?;
+    let p = index.get(id).ok_or(AppError::NotFound)?;
+    Ok(Json(procedure_json(&state, p, true).await?).into_response())
+}
+
+#[derive(Serialize)]
+struct ApplicationJson {
+    id: i64,
+    procedure_id: i64,
+    organisation_code: String,
+    status: &'static str,
+    status_label: String,
+    receipt_number: Option<String>,
+    fiscal_year: Option<i64>,
+    version: i64,
+    answers: Value,
+    created_at: String,
+    updated_at: String,
+    submitted_at: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    issues: Vec<platform::web::FieldError>,
+}
+
+async fn application_json(
+    state: &Procedures,
+    app: &Application,
+    tr: &Tr,
+    issues: Vec<platform::web::FieldError>,
+) -> Result<ApplicationJson, AppError> {
+    let db = &state.platform.db;
+    let def = state.forms.get(db, app.form_version_id).await?;
+    let org = orgs::organisation_by_id(db, app.organisation_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(ApplicationJson {
+        id: app.id,
+        procedure_id: app.procedure_id,
+        organisation_code: org.code,
+        status: app.status().code(),
+        status_label: tr.t(app.status().label_key()).to_string(),
+        receipt_number: app.receipt_number.clone(),
+        fiscal_year: app.fiscal_year,
+        version: app.version,
+        answers: flow::public_answers(&def, &app.answers_map()),
+        created_at: app.created_at.to_db_string(),
+        updated_at: app.updated_at.to_db_string(),
+        submitted_at: app.submitted_at.map(|t| t.to_db_string()),
+        issues,
+    })
+}
+
+fn field_errors(issues: &[answers::Issue], tr: &Tr) -> Vec<platform::web::FieldError> {
+    flow::localize(issues, tr).into_vec()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    #[serde(default)]
+    answers: Map<String, Value>,
+    #[serde(default)]
+    submit: bool,
+}
+
+/// Answers must name questions of the form: a misspelt key would otherwise be lost silently.
+fn unknown_answer_keys(
+    def: &FormDefinition,
+    answers: &Map<String, Value>,
+    tr: &Tr,
+) -> Result<(), AppError> {
+    let unknown = answers::unknown_keys(def, answers);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::Validation {
+        fields: unknown
+            .into_iter()
+            .map(|k| platform::web::FieldError {
+                message: tr.f1("answer.unknown_question", "question", &k),
+                field: k,
+                code: "answer.unknown_question".into(),
+            })
+            .collect(),
+    })
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => {
+            let key = v
+                .to_str()
+                .map_err(|_| AppError::bad_request("invalid_idempotency_key"))?
+                .trim()
+                .to_string();
+            if key.is_empty() || key.len() > 200 {
+                return Err(AppError::bad_request("invalid_idempotency_key"));
+            }
+            Ok(Some(key))
+        }
+    }
+}
+
+/// Files are attached to applications, so a new application cannot reference any.
+fn refuse_files(
+    def: &FormDefinition,
+    answers: &Map<String, Value>,
+    tr: &Tr,
+) -> Result<(), AppError> {
+    let bad: Vec<String> = def
+        .questions()
+        .filter(|(_, q)| matches!(q.kind, Kind::File { .. }) && answers.contains_key(&q.id))
+        .map(|(_, q)| q.id.clone())
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::Validation {
+        fields: bad
+            .into_iter()
+            .map(|k| platform::web::FieldError {
+                message: tr.t("answer.file_upload_first").to_string(),
+                field: k,
+                code: "answer.file_upload_first".into(),
+            })
+            .collect(),
+    })
+}
+
+async fn create_application(
+    State(state): State<Procedures>,
+    req: RequestContext,
+    resident: CurrentResident,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let tr = req.tr(&state.platform);
+    let body_hash = crypto::sha256_hex([id.to_string().as_bytes(), b"\n", &body[..]].concat());
+    let value: Value = serde_json::from_slice(&body).map_err(|e| AppError::BadRequest {
+        code: "malformed_json",
+        detail: Some(format!("line {} column {}", e.line(), e.column())),
+    })?;
+    let body: CreateBody = serde_json::from_value(value).map_err(|e| AppError::BadRequest {
+        code: "invalid_body",
+        detail: Some(e.to_string()),
+    })?;
+    let key = idempotency_key(&headers)?;
+    let db = &state.platform.db;
+    let procedure = catalogue::procedure_by_id(db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !procedure.accepts_applications() {
+        return Err(AppError::NotFound);
+    }
+    let form_id = procedure.current_form_id.ok_or(AppError::NotFound)?;
+    let def = state.forms.get(db, form_id).await?;
+    unknown_answer_keys(&def, &body.answers, &tr)?;
+    refuse_files(&def, &body.answers, &tr)?;
+
+    if body.submit {
+        let key = key.ok_or_else(|| AppError::bad_request("idempotency_key_required"))?;
+        let (normalised, issues) = answers::validate_all(&def, &body.answers, &state.platform.keys);
+        if !issues.is_empty() {
+            return Err(AppError::Validation {
+                fields: field_errors(&issues, &tr),
+            });
+        }
+        let org = orgs::organisation_by_id(db, procedure.organisation_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let submitted = state
+            .writer
+            .submit(Submission::New(NewSubmission {
+                resident_id: resident.resident.id,
+                organisation_id: procedure.organisation_id,
+                organisation_code: org.code,
+                section_id: procedure.section_id,
+                procedure_id: procedure.id,
+                form_version_id: form_id,
+                answers: Value::Object(normalised).to_string(),
+                idempotency_key: key,
+                request_hash: body_hash,
+            }))
+            .await
+            .map_err(submit_error)?;
+        let status = if submitted.replayed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        return Ok((
+            status,
+            Json(application_json(&state, &submitted.application, &tr, Vec::new()).await?),
+        )
+            .into_response());
+    }
+
+    // A draft: keep what is valid, report the rest.
+    let app = applications::create_draft(db, resident.resident.id, &procedure).await?;
+    let (normalised, issues) = answers::validate_all(&def, &body.answers, &state.platform.keys);
+    let kept: Map<String, Value> = normalised.into_iter().collect();
+    applications::save_answers(db, app.id, resident.resident.id, &kept, &Map::new()).await?;
+    let app = applications::for_resident(db, app.id, resident.resident.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let issues = issues
+        .into_iter()
+        .filter(|i| {
+            body.answers
+                .contains_key(i.field.split('.').next().unwrap_or(""))
+        })
+        .collect::<Vec<_>>();
+    Ok((
+        StatusCode::CREATED,
+        Json(application_json(&state, &app, &tr, field_errors(&issues, &tr)).await?),
+    )
+        .into_response())
+}
+
+fn submit_error(e: SubmitError) -> AppError {
+    match e {
+        SubmitError::NotFound => AppError::NotFound,
+        SubmitError::InvalidTransition(_) => AppError::Conflict {
+            code: "invalid_transition",
+        },
+        SubmitError::KeyReused => AppError::Conflict {
+            code: "idempotency_key_reused",
+        },
+        SubmitError::Store(e) => AppError::internal(e),
+        SubmitError::Stopped => AppError::internal(anyhow::anyhow!("submission writer stopped")),
+    }
+}
+
+async fn list_applications(
+    State(state): State<Procedures>,
+    req: RequestContext,
+    resident: CurrentResident,
+) -> Result<Response, AppError> {
+    let tr = req.tr(&state.platform);
+    let rows = applications::list_for_resident(&state.platform.db, resident.resident.id).await?;
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|a| {
+            json!({
+                "id": a.id,
+                "procedure_id": a.procedure_id,
+                "procedure_name": a.procedure_name,
+                "procedure_name_en": a.procedure_name_en,
+                "organisation_name": a.organisation_name,
+                "status": a.status().code(),
+                "status_label": tr.t(a.status().label_key()),
+                "receipt_number": a.receipt_number,
+                "updated_at": a.updated_at.to_db_string(),
+                "submitted_at": a.submitted_at.map(|t| t.to_db_string()),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"items": items})).into_response())
+}
+
+async fn get_application(
+    State(state): State<Procedures>,
+    req: RequestContext,
+    resident: CurrentResident,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let app = applications::for_resident(&state.platform.db, id, resident.resident.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(
+        Json(application_json(&state, &app, &req.tr(&state.platform), Vec::new()).await?)
+            .into_response(),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    answers: Map<String, Value>,
+}
+
+async fn update_draft(
+    State(state): State<Procedures>,
+    req: RequestContext,
+    resident: CurrentResident,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let tr = req.tr(&state.platform);
+    let (app, def, _) = flow::load_for_resident(&state, id, resident.resident.id).await?;
+    if !app.status().editable() {
+        return Err(AppError::Conflict {
+            code: "invalid_transition",
+        });
+    }
+    unknown_answer_keys(&def, &body.answers, &tr)?;
+    let mut raw = app.answers_map();
+    for (k, v) in &body.answers {
+        if v.is_null() {
+            raw.remove(k);
+        } else {
+            raw.insert(k.clone(), v.clone());
+        }
+    }
+    let atts = applications::attachments(&state.platform.db, id).await?;
+    let (mut normalised, issues) = answers::validate_all(&def, &raw, &state.platform.keys);
+    applications::resolve_files(&mut normalised, &def, &atts);
+    applications::save_answers(
+        &state.platform.db,
+        id,
+        resident.resident.id,
+        &normalised,
+        &Map::new(),
+    )
+    .await?;
+    let app = applications::for_resident(&state.platform.db, id, resident.resident.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let issues: Vec<_> = issues
+        .into_iter()
+        .filter(|i| {
+            body.answers
+                .contains_key(i.field.split('.').next().unwrap_or(""))
+        })
+        .collect();
+    Ok(
+        Json(application_json(&state, &app, &tr, field_errors(&issues, &tr)).await?)
+            .into_response(),
+    )
+}
+
+async fn submit_application(
+    State(state): State<Procedures>,
+    req: RequestContext,
+    resident: CurrentResident,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let tr = req.tr(&state.platform);
+    let (app, def, _) = flow::load_for_resident(&state, id, resident.resident.id).await?;
+    if app.status() == Status::Submitted && app.receipt_number.is_some() {
+        return Ok(Json(application_json(&state, &app, &tr, Vec::new()).await?).into_response());
+    }
+    if !app.status().editable() {
+        return Err(AppError::Conflict {
+            code: "invalid_transition",
+        });
+    }
+    let (normalised, issues) = flow::check_all(&state, &app, &def).await?;
+    if !issues.is_empty() {
+        return Err(AppError::Validation {
+            fields: field_errors(&issues, &tr),
+        });
+    }
+    let submitted = state
+        .writer
+        .submit(Submission::Existing {
+            application_id: id,
+            resident_id: resident.resident.id,
+            answers: Value::Object(normalised).to_string(),
+        })
+        .await
+        .map_err(submit_error)?;
+    Ok(
+        Json(application_json(&state, &submitted.application, &tr, Vec::new()).await?)
+            .into_response(),
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct WithdrawBody {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn withdraw_application(
+    State(state): State<Procedures>,
+    req: RequestContext,
+    resident: CurrentResident,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let body: WithdrawBody = if body.iter().all(u8::is_ascii_whitespace) {
+        WithdrawBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest {
+            code: "malformed_json",
+            detail: Some(e.to_string()),
+        })?
+    };
+    match applications::withdraw(&state.platform.db, id, resident.resident.id, &body.reason).await {
+        Ok(app) => Ok(Json(
+            application_json(&state, &app, &req.tr(&state.platform), Vec::new()).await?,
+        )
+        .into_response()),
+        Err(applications::ActionError::NotFound) => Err(AppError::NotFound),
+        Err(applications::ActionError::InvalidTransition(_)) => Err(AppError::Conflict {
+            code: "invalid_transition",
+        }),
+        Err(applications::ActionError::Store(e)) => Err(e.into()),
+    }
+}
+
+async fn discard_draft(
+    State(state): State<Procedures>,
+    resident: CurrentResident,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    match applications::discard_draft(&state.platform.db, id, resident.resident.id).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(applications::ActionError::NotFound) => Err(AppError::NotFound),
+        Err(applications::ActionError::InvalidTransition(_)) => Err(AppError::Conflict {
+            code: "invalid_transition",
+        }),
+        Err(applications::ActionError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// Attaches a file (multipart fields `question` and `file`) to a draft.
+async fn upload_attachment(
+    State(state): State<Procedures>,
+    req: RequestContext,
+    resident: CurrentResident,
+    Path(id): Path<String>,
+    ApiMultipart(form): ApiMultipart,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let tr = req.tr(&state.platform);
+    let (app, def, _) = flow::load_for_resident(&state, id, resident.resident.id).await?;
+    if !app.status().editable() {
+        return Err(AppError::Conflict {
+            code: "invalid_transition",
+        });
+    }
+    let question_id = form.fields.text("question").to_string();
+    let Some((page, q)) = def.questions().find(|(_, q)| q.id == question_id) else {
+        return Err(AppError::Validation {
+            fields: vec![platform::web::FieldError {
+                field: "question".into(),
+                code: "answer.unknown_question".into(),
+                message: tr.f1("answer.unknown_question", "question", &question_id),
+            }],
+        });
+    };
+    if !matches!(q.kind, Kind::File { .. }) {
+        return Err(AppError::bad_request("not_a_file_question"));
+    }
+    let Some(upload) = form.files.into_iter().next() else {
+        return Err(AppError::bad_request("file_missing"));
+    };
+    let mut multipart = platform::web::CsrfMultipart::default();
+    multipart.files.push(platform::web::Upload {
+        field: question_id.clone(),
+        ..upload
+    });
+    let before = applications::attachments(&state.platform.db, id).await?;
+    let issues = flow::store_uploads(&state, &app, page, &multipart).await?;
+    if !issues.is_empty() {
+        return Err(AppError::Validation {
+            fields: field_errors(&issues, &tr),
+        });
+    }
+    flow::sync_file_answers(&state, &app, &def).await?;
+    let after = applications::attachments(&state.platform.db, id).await?;
+    let new = after
+        .into_iter()
+        .find(|a| !before.iter().any(|b| b.id == a.id))
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("attachment not stored")))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": new.id, "question": new.question_id, "filename": new.filename, "kind": new.kind, "size": new.size})),
+    )
+        .into_response())
+}
+
+async fn download_attachment(
+    State(state): State<Procedures>,
+    resident: CurrentResident,
+    Path((id, attachment_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let attachment_id = parse_id(&attachment_id)?;
+    let db = &state.platform.db;
+    let app = applications::for_resident(db, id, resident.resident.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let att = applications::attachments(db, app.id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == attachment_id)
+        .ok_or(AppError::NotFound)?;
+    crate::pages::download(&state, &att).await
+}

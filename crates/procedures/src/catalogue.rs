@@ -1,0 +1,536 @@
+//! The procedure catalogue: every procedure of every organisation, with the
+//! categories and the national inventory survey's life events residents
+//! browse by, and the form versions that online procedures ask.
+
+use platform::db::{Db, DbBool, StoreError, StoreResult, Timestamp, WriteTx};
+use serde::{Deserialize, Serialize};
+
+use crate::form::FormDefinition;
+
+/// A category residents browse by: (code, 日本語, English).
+pub const CATEGORIES: &[(&str, &str, &str)] = &[
+    ("childcare", "子育て・教育", "Children and education"),
+    ("welfare", "福祉・介護", "Welfare and care"),
+    ("health", "健康・医療", "Health and medical care"),
+    ("housing", "住まい・まちづくり", "Housing and community"),
+    ("tax", "税金", "Taxes"),
+    (
+        "registration",
+        "届出・証明",
+        "Registration and certificates",
+    ),
+    ("environment", "環境・エネルギー", "Environment and energy"),
+    ("business", "産業・事業者", "Industry and business"),
+    ("subsidy", "補助金・助成金", "Subsidies and grants"),
+    ("employment", "仕事・雇用", "Work and employment"),
+    ("safety", "防災・安全", "Disaster prevention and safety"),
+    ("transport", "交通・道路", "Transport and roads"),
+    ("culture", "文化・スポーツ", "Culture and sport"),
+    (
+        "agriculture",
+        "農林水産",
+        "Agriculture, forestry and fisheries",
+    ),
+    ("other", "その他", "Other"),
+];
+
+/// The life events of the national inventory survey of administrative
+/// procedures (行政手続等の棚卸調査): (code, 日本語, English, business?).
+pub const LIFE_EVENTS: &[(&str, &str, &str, bool)] = &[
+    ("pregnancy", "妊娠", "Pregnancy", false),
+    (
+        "birth_children",
+        "出生・こども",
+        "Birth and children",
+        false,
+    ),
+    ("moving", "引越し", "Moving house", false),
+    ("job", "就職・転職", "Getting or changing a job", false),
+    (
+        "marriage_divorce",
+        "結婚・離婚",
+        "Marriage and divorce",
+        false,
+    ),
+    ("car", "自動車の購入・保有", "Buying or owning a car", false),
+    ("home", "住宅の購入・保有", "Buying or owning a home", false),
+    ("care", "介護", "Long-term care", false),
+    ("health", "医療・健康", "Medical care and health", false),
+    ("tax", "税金", "Taxes", false),
+    ("pension", "年金の受給", "Receiving a pension", false),
+    (
+        "death_inheritance",
+        "死亡・相続",
+        "Death and inheritance",
+        false,
+    ),
+    (
+        "other_personal",
+        "その他イベント(個人)",
+        "Other (personal)",
+        false,
+    ),
+    ("incorporation", "法人の設立", "Incorporation", true),
+    (
+        "company_change",
+        "法人の情報変更・役員変更",
+        "Change of company details or officers",
+        true,
+    ),
+    (
+        "hiring",
+        "職員の採用・退職",
+        "Hiring and leaving of staff",
+        true,
+    ),
+    ("tender", "入札・契約", "Tendering and contracts", true),
+    (
+        "office",
+        "事務所の新設・移転",
+        "Opening or moving an office",
+        true,
+    ),
+    (
+        "new_business",
+        "新しい事業の開始",
+        "Starting a new business line",
+        true,
+    ),
+    ("merger", "法人の合併・分割", "Merger or demerger", true),
+    (
+        "succession",
+        "法人の承継・廃業",
+        "Succession or closure",
+        true,
+    ),
+    (
+        "periodic_report",
+        "定期的な報告等",
+        "Periodic reporting",
+        true,
+    ),
+    (
+        "task_report",
+        "作業ごとの報告等",
+        "Per-task reporting",
+        true,
+    ),
+    (
+        "other_business",
+        "その他イベント(法人)",
+        "Other (business)",
+        true,
+    ),
+];
+
+pub fn category(code: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    CATEGORIES.iter().copied().find(|c| c.0 == code)
+}
+
+pub fn life_event(code: &str) -> Option<(&'static str, &'static str, &'static str, bool)> {
+    LIFE_EVENTS.iter().copied().find(|e| e.0 == code)
+}
+
+/// A document the applicant must attach (shown on the procedure page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RequiredAttachment {
+    pub name: String,
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub note_en: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcedureStatus {
+    Draft,
+    Published,
+    Archived,
+}
+
+impl ProcedureStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            ProcedureStatus::Draft => "draft",
+            ProcedureStatus::Published => "published",
+            ProcedureStatus::Archived => "archived",
+        }
+    }
+}
+
+/// A procedure as stored.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Procedure {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub section_id: i64,
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub summary: String,
+    pub summary_en: String,
+    pub description: String,
+    pub description_en: String,
+    pub category: String,
+    pub basis: String,
+    pub audience: String,
+    pub life_events: String,
+    pub attachments: String,
+    pub fee_yen: Option<i64>,
+    pub fee_note: String,
+    #[sqlx(try_from = "DbBool")]
+    pub online: bool,
+    pub annual_volume: Option<i64>,
+    #[sqlx(try_from = "DbBool")]
+    pub priority: bool,
+    pub keywords: String,
+    pub status: String,
+    pub current_form_id: Option<i64>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// The columns of [`Procedure`], for `concat!` into static queries.
+macro_rules! procedure_columns {
+    () => {
+        "id, organisation_id, section_id, code, name, name_en, summary, summary_en, description, description_en, \
+         category, basis, audience, life_events, attachments, fee_yen, fee_note, online, annual_volume, priority, \
+         keywords, status, current_form_id, created_at, updated_at"
+    };
+}
+
+impl Procedure {
+    pub fn life_event_codes(&self) -> Vec<&str> {
+        self.life_events.split_whitespace().collect()
+    }
+
+    pub fn required_attachments(&self) -> Vec<RequiredAttachment> {
+        serde_json::from_str(&self.attachments).unwrap_or_default()
+    }
+
+    pub fn is_published(&self) -> bool {
+        self.status == ProcedureStatus::Published.code()
+    }
+
+    /// Whether a resident can apply here now.
+    pub fn accepts_applications(&self) -> bool {
+        self.is_published() && self.online && self.current_form_id.is_some()
+    }
+}
+
+/// A procedure to add or update (import, demo data, admin pages).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProcedureInput {
+    pub code: String,
+    pub section: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub summary_en: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub description_en: String,
+    pub category: String,
+    #[serde(default = "default_basis")]
+    pub basis: String,
+    #[serde(default = "default_audience")]
+    pub audience: String,
+    #[serde(default)]
+    pub life_events: Vec<String>,
+    #[serde(default)]
+    pub attachments: Vec<RequiredAttachment>,
+    #[serde(default)]
+    pub fee_yen: Option<i64>,
+    #[serde(default)]
+    pub fee_note: String,
+    #[serde(default)]
+    pub online: bool,
+    #[serde(default)]
+    pub annual_volume: Option<i64>,
+    #[serde(default)]
+    pub priority: bool,
+    #[serde(default)]
+    pub keywords: String,
+    #[serde(default = "default_status")]
+    pub status: String,
+    /// In an import bundle: the path of the form definition, relative to the bundle.
+    #[serde(default)]
+    pub form: Option<String>,
+}
+
+fn default_basis() -> String {
+    "local".into()
+}
+fn default_audience() -> String {
+    "resident".into()
+}
+fn default_status() -> String {
+    "published".into()
+}
+
+impl ProcedureInput {
+    /// Problems with the input, as (field, message) in English (for import reports).
+    pub fn check(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut bad = |f: &str, m: String| out.push((f.to_string(), m));
+        if self.code.trim().is_empty() || self.code.len() > 64 {
+            bad("code", "the code must be 1 to 64 characters".into());
+        }
+        if self.name.trim().is_empty() {
+            bad("name", "the name is empty".into());
+        }
+        if category(&self.category).is_none() {
+            let known: Vec<&str> = CATEGORIES.iter().map(|c| c.0).collect();
+            bad(
+                "category",
+                format!(
+                    "unknown category {:?} (one of {})",
+                    self.category,
+                    known.join(", ")
+                ),
+            );
+        }
+        if !matches!(self.basis.as_str(), "local" | "statutory") {
+            bad(
+                "basis",
+                format!("{:?} is not local or statutory", self.basis),
+            );
+        }
+        if !matches!(self.audience.as_str(), "resident" | "business" | "both") {
+            bad(
+                "audience",
+                format!("{:?} is not resident, business or both", self.audience),
+            );
+        }
+        for e in &self.life_events {
+            if life_event(e).is_none() {
+                bad("life_events", format!("unknown life event {e:?}"));
+            }
+        }
+        if self.fee_yen.is_some_and(|f| f < 0) {
+            bad("fee_yen", "the fee is negative".into());
+        }
+        if self.annual_volume.is_some_and(|v| v < 0) {
+            bad("annual_volume", "the annual volume is negative".into());
+        }
+        if !matches!(self.status.as_str(), "draft" | "published" | "archived") {
+            bad(
+                "status",
+                format!("{:?} is not draft, published or archived", self.status),
+            );
+        }
+        out
+    }
+}
+
+/// Bumps the catalogue generation (inside `tx`) so every node rebuilds its index.
+pub async fn bump_generation(tx: &mut WriteTx) -> StoreResult<()> {
+    sqlx::query("update catalogue_generation set generation = generation + 1 where id = 1")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn generation(db: &Db) -> StoreResult<i64> {
+    Ok(
+        sqlx::query_scalar("select generation from catalogue_generation where id = 1")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+/// Adds the procedure, or updates the one with the same organisation and code.
+pub async fn upsert_procedure(
+    db: &Db,
+    organisation_id: i64,
+    input: &ProcedureInput,
+) -> StoreResult<Procedure> {
+    let problems = input.check();
+    if !problems.is_empty() {
+        return Err(StoreError::Conflict(
+            problems
+                .into_iter()
+                .map(|(f, m)| format!("{f}: {m}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ));
+    }
+    let section = platform::orgs::section_by_code(db, organisation_id, &input.section)
+        .await?
+        .ok_or_else(|| {
+            StoreError::Conflict(format!(
+                "section {:?} does not exist in the organisation",
+                input.section
+            ))
+        })?;
+    let now = Timestamp::now();
+    let mut tx = db.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "insert into procedures (organisation_id, section_id, code, name, name_en, summary, summary_en, description, \
+         description_en, category, basis, audience, life_events, attachments, fee_yen, fee_note, online, annual_volume, \
+         priority, keywords, status, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22) \
+         on conflict (organisation_id, code) do update set section_id = excluded.section_id, name = excluded.name, \
+         name_en = excluded.name_en, summary = excluded.summary, summary_en = excluded.summary_en, \
+         description = excluded.description, description_en = excluded.description_en, category = excluded.category, \
+         basis = excluded.basis, audience = excluded.audience, life_events = excluded.life_events, \
+         attachments = excluded.attachments, fee_yen = excluded.fee_yen, fee_note = excluded.fee_note, \
+         online = excluded.online, annual_volume = excluded.annual_volume, priority = excluded.priority, \
+         keywords = excluded.keywords, status = excluded.status, updated_at = excluded.updated_at \
+         returning id",
+    )
+    .bind(organisation_id)
+    .bind(section.id)
+    .bind(input.code.trim())
+    .bind(input.name.trim())
+    .bind(input.name_en.trim())
+    .bind(&input.summary)
+    .bind(&input.summary_en)
+    .bind(&input.description)
+    .bind(&input.description_en)
+    .bind(&input.category)
+    .bind(&input.basis)
+    .bind(&input.audience)
+    .bind(input.life_events.join(" "))
+    .bind(serde_json::to_string(&input.attachments).unwrap_or_else(|_| "[]".into()))
+    .bind(input.fee_yen)
+    .bind(&input.fee_note)
+    .bind(input.online)
+    .bind(input.annual_volume)
+    .bind(input.priority)
+    .bind(&input.keywords)
+    .bind(&input.status)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    bump_generation(&mut tx).await?;
+    tx.commit().await?;
+    procedure_by_id(db, id).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn procedure_by_id(db: &Db, id: i64) -> StoreResult<Option<Procedure>> {
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        procedure_columns!(),
+        " from procedures where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+pub async fn procedure_by_code(
+    db: &Db,
+    organisation_id: i64,
+    code: &str,
+) -> StoreResult<Option<Procedure>> {
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        procedure_columns!(),
+        " from procedures where organisation_id = $1 and code = $2"
+    ))
+    .bind(organisation_id)
+    .bind(code)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Every published procedure (for the search index).
+pub async fn published_procedures(db: &Db) -> StoreResult<Vec<Procedure>> {
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        procedure_columns!(),
+        " from procedures where status = 'published' order by organisation_id, code"
+    ))
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// A stored form version.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FormVersion {
+    pub id: i64,
+    pub procedure_id: i64,
+    pub organisation_id: i64,
+    pub version: i64,
+    pub source: String,
+    pub definition: String,
+}
+
+impl FormVersion {
+    pub fn parsed(&self) -> Result<FormDefinition, serde_json::Error> {
+        serde_json::from_str(&self.definition)
+    }
+}
+
+/// Stores a checked definition as the procedure's new current form version.
+pub async fn publish_form(
+    db: &Db,
+    procedure: &Procedure,
+    source: &str,
+    definition: &FormDefinition,
+    by_staff: Option<i64>,
+) -> StoreResult<FormVersion> {
+    let json =
+        serde_json::to_string(definition).map_err(|e| StoreError::Conflict(e.to_string()))?;
+    let mut tx = db.begin().await?;
+    let next: i64 = sqlx::query_scalar(
+        "select coalesce(max(version), 0) + 1 from form_versions where procedure_id = $1",
+    )
+    .bind(procedure.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let form: FormVersion = sqlx::query_as(
+        "insert into form_versions (procedure_id, organisation_id, version, source, definition, created_at, created_by) \
+         values ($1, $2, $3, $4, $5, $6, $7) returning id, procedure_id, organisation_id, version, source, definition",
+    )
+    .bind(procedure.id)
+    .bind(procedure.organisation_id)
+    .bind(next)
+    .bind(source)
+    .bind(&json)
+    .bind(Timestamp::now())
+    .bind(by_staff)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("update procedures set current_form_id = $1, updated_at = $2 where id = $3")
+        .bind(form.id)
+        .bind(Timestamp::now())
+        .bind(procedure.id)
+        .execute(&mut *tx)
+        .await?;
+    platform::audit::append(
+        &mut tx,
+        platform::audit::Entry {
+            organisation_id: Some(procedure.organisation_id),
+            actor: by_staff
+                .map(platform::audit::Actor::Staff)
+                .unwrap_or(platform::audit::Actor::Cli),
+            action: "procedure.form_published",
+            subject_kind: "procedure",
+            subject_id: Some(procedure.id),
+            detail: serde_json::json!({"form_version": form.version}),
+        },
+    )
+    .await?;
+    bump_generation(&mut tx).await?;
+    tx.commit().await?;
+    Ok(form)
+}
+
+pub async fn form_version(db: &Db, id: i64) -> StoreResult<Option<FormVersion>> {
+    Ok(sqlx::query_as(
+        "select id, procedure_id, organisation_id, version, source, definition from form_versions where id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?)
+}
