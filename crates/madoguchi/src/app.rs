@@ -1,0 +1,118 @@
+//! Building the whole product from a configuration: the database (connected
+//! and migrated), the platform, every module's state and the complete router.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use platform::config::Config;
+use platform::db::{Db, DbOptions, MigrationSource};
+use platform::i18n::{Catalogue, LocaleSource};
+use platform::{Platform, PlatformInner};
+use procedures::Procedures;
+
+/// Every module's migrations, in dependency order (versions order them anyway).
+pub fn migrations() -> Vec<&'static [MigrationSource]> {
+    vec![platform::MIGRATIONS, procedures::MIGRATIONS]
+}
+
+/// Every module's message catalogue.
+pub fn locales() -> Vec<LocaleSource> {
+    vec![platform::LOCALES, platform::JP_LOCALES, procedures::LOCALES]
+}
+
+/// Static files of every module.
+pub const ASSETS: &[&[platform::web::assets::Asset]] = &[platform::web::assets::PLATFORM_ASSETS];
+
+/// The OpenAPI document of `/api/v1`.
+pub const OPENAPI: &str = include_str!("../openapi/openapi.json");
+
+/// The running product's parts.
+#[derive(Clone)]
+pub struct App {
+    pub platform: Platform,
+    pub procedures: Procedures,
+    pub router: Router,
+}
+
+/// Connects to the configured database and applies the migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the data directory {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
+    let url = config.effective_database_url();
+    let options = DbOptions {
+        max_connections: config.db_max_connections,
+        ..DbOptions::default()
+    };
+    let db = Db::connect(&url, &options).await?;
+    db.migrate(&migrations()).await?;
+    Ok(db)
+}
+
+/// Builds the platform on an open database.
+pub fn platform(config: Config, db: Db) -> anyhow::Result<Platform> {
+    let keys = platform::crypto::Keys::load_or_create(
+        config.secret_key.as_ref().map(|s| s.expose()),
+        &config.data_dir,
+    )?;
+    let catalogue = Catalogue::load(&locales(), Some(&config.data_dir.join("locales")))?;
+    let files = platform::files::FileStore::local(config.data_dir.join("files"));
+    Ok(Platform::new(PlatformInner {
+        config,
+        db,
+        catalogue: Arc::new(catalogue),
+        keys,
+        files,
+        limiter: platform::ratelimit::RateLimiter::new(),
+    }))
+}
+
+/// Builds everything; starts the background tasks on the current runtime.
+pub async fn build(config: Config) -> anyhow::Result<App> {
+    let db = open_database(&config).await?;
+    let platform = platform(config, db)?;
+    let procedures = Procedures::start(platform.clone());
+    let routes = platform::web::router()
+        .merge(procedures::router(procedures.clone()))
+        .merge(platform::web::assets::router(ASSETS))
+        .route("/api/v1/openapi.json", get(openapi));
+    let router = platform::web::finish(routes, platform.clone());
+    Ok(App {
+        platform,
+        procedures,
+        router,
+    })
+}
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI,
+    )
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(
+        listener,
+        app.router
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! The command line: `serve`, `migrate`, `demo`, `import procedures`,
+//! `audit verify`. Every command that touches data takes the same
+//! `--data-dir`, `--database-url` and `--config`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use platform::config::{Config, Overrides};
+
+#[derive(Parser)]
+#[command(
+    name = "madoguchi",
+    version,
+    about = "madoguchi (窓口): online procedures for a prefecture and its municipalities"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data is.
+#[derive(Args, Clone, Debug)]
+pub struct DataArgs {
+    /// The data directory: SQLite database (by default), uploaded files, secret key.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// sqlite://… or postgres://… (default: SQLite in the data directory). Also MADOGUCHI_DATABASE_URL.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// A configuration file (default: madoguchi.toml in the data directory, if present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl DataArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            config_file: self.config.clone(),
+            addr: None,
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the server.
+    Serve {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "HOST:PORT")]
+        addr: Option<std::net::SocketAddr>,
+        /// Loads the demo data first and prints the demo accounts.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Applies the database migrations and exits.
+    Migrate {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Loads the demo data (organisations, procedures, forms, accounts).
+    Demo {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Imports data from a file.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        what: AuditWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Imports a procedure bundle (TOML or JSON: organisation, sections, procedures with their forms).
+    Procedures {
+        /// The bundle file; form paths in it are relative to its directory.
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditWhat {
+    /// Checks the hash chain of the whole audit log and reports the first broken link.
+    Verify {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+/// Runs the command line; the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn load_config(data: &DataArgs, addr: Option<std::net::SocketAddr>) -> anyhow::Result<Config> {
+    let mut overrides = data.overrides();
+    overrides.addr = addr;
+    Config::load(&overrides)
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { data, addr, demo } => serve(load_config(&data, addr)?, demo).await,
+        Command::Migrate { data } => {
+            let config = load_config(&data, None)?;
+            crate::app::open_database(&config).await?;
+            println!(
+                "migrations applied to {}",
+                platform::db::redact_url(&config.effective_database_url())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { data } => {
+            let config = load_config(&data, None)?;
+            let db = crate::app::open_database(&config).await?;
+            let loaded = crate::demo::load(&db).await?;
+            print_accounts(&loaded);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            what: ImportWhat::Procedures { file, data },
+        } => {
+            let config = load_config(&data, None)?;
+            let db = crate::app::open_database(&config).await?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let dir = file.parent().map(PathBuf::from).unwrap_or_default();
+            let load =
+                |path: &str| std::fs::read_to_string(dir.join(path)).map_err(|e| e.to_string());
+            match procedures::import::import_bundle(&db, &text, load).await {
+                Ok(report) => {
+                    println!(
+                        "imported {}: {} sections added, {} procedures added or updated, {} form versions published",
+                        file.display(),
+                        report.sections,
+                        report.procedures,
+                        report.forms
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(errors) => {
+                    eprintln!(
+                        "{} was not imported; nothing was changed. Problems:",
+                        file.display()
+                    );
+                    for e in errors {
+                        eprintln!("  {e}");
+                    }
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        Command::Audit {
+            what: AuditWhat::Verify { data },
+        } => {
+            let config = load_config(&data, None)?;
+            let db = crate::app::open_database(&config).await?;
+            let v = platform::audit::verify(&db).await?;
+            match v.broken {
+                None => {
+                    println!(
+                        "audit log intact: {} records, head {}",
+                        v.records, v.head_hash
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(b) => {
+                    println!("audit log BROKEN at record {}: {}", b.id, b.reason);
+                    println!("{} records before it verify", v.records);
+                    Ok(ExitCode::from(3))
+                }
+            }
+        }
+    }
+}
+
+fn print_accounts(loaded: &crate::demo::Loaded) {
+    println!("demo accounts (password for all: {}):", loaded.password);
+    for a in &loaded.accounts {
+        println!("  {:<9} {:<34} {}", a.kind, a.email, a.detail);
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
+    let addr = config.addr;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let app = crate::app::build(config).await?;
+    if demo {
+        let loaded = crate::demo::load(&app.platform.db).await?;
+        print_accounts(&loaded);
+    }
+    let local = listener.local_addr()?;
+    println!("madoguchi is listening on http://{local}/ (staff: http://{local}/staff/signin)");
+    tracing::info!(backend = ?app.platform.db.backend(), data_dir = %app.platform.config.data_dir.display(), "serving");
+    crate::app::serve(app, listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}

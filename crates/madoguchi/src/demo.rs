@@ -1,0 +1,235 @@
+//! Demo data drawn from the seeds: the organisations, their procedures and
+//! forms (`demo/*.toml`, see `demo/README.md`), and demo accounts. Loading is
+//! idempotent: run it twice and nothing is duplicated.
+
+use platform::accounts::{self, NewStaff, Role};
+use platform::db::Db;
+use platform::orgs;
+use serde::Deserialize;
+
+/// The demo files, embedded in the binary: (path relative to `demo/`, contents).
+pub const FILES: &[(&str, &str)] = &[
+    ("people.toml", include_str!("../demo/people.toml")),
+    ("mie.toml", include_str!("../demo/mie.toml")),
+    ("toyama.toml", include_str!("../demo/toyama.toml")),
+    ("fukushima.toml", include_str!("../demo/fukushima.toml")),
+    ("tsu.toml", include_str!("../demo/tsu.toml")),
+    (
+        "forms/mie-high-school.toml",
+        include_str!("../demo/forms/mie-high-school.toml"),
+    ),
+    (
+        "forms/mie-parking-permit.toml",
+        include_str!("../demo/forms/mie-parking-permit.toml"),
+    ),
+    (
+        "forms/mie-parking-reissue.toml",
+        include_str!("../demo/forms/mie-parking-reissue.toml"),
+    ),
+    (
+        "forms/mie-solar-guideline.toml",
+        include_str!("../demo/forms/mie-solar-guideline.toml"),
+    ),
+    (
+        "forms/toyama-childcare-leave-subsidy.toml",
+        include_str!("../demo/forms/toyama-childcare-leave-subsidy.toml"),
+    ),
+    (
+        "forms/toyama-iot-subsidy.toml",
+        include_str!("../demo/forms/toyama-iot-subsidy.toml"),
+    ),
+    (
+        "forms/tsu-bulky-waste.toml",
+        include_str!("../demo/forms/tsu-bulky-waste.toml"),
+    ),
+    (
+        "forms/fukushima-public-housing.toml",
+        include_str!("../demo/forms/fukushima-public-housing.toml"),
+    ),
+];
+
+/// The procedure bundles, in loading order (a municipality after its prefecture).
+const BUNDLES: &[&str] = &["mie.toml", "toyama.toml", "fukushima.toml", "tsu.toml"];
+
+fn file(path: &str) -> Result<String, String> {
+    FILES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, c)| c.to_string())
+        .ok_or_else(|| format!("no demo file {path}"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct People {
+    /// The password of every demo account.
+    password: String,
+    organisations: Vec<OrganisationEntry>,
+    staff: Vec<StaffEntry>,
+    residents: Vec<ResidentEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrganisationEntry {
+    code: String,
+    name: String,
+    name_en: String,
+    #[serde(default)]
+    parent: Option<String>,
+    /// The section demo staff of this organisation who are not in a procedure's section belong to.
+    admin_section: SectionEntry,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SectionEntry {
+    code: String,
+    name: String,
+    name_en: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffEntry {
+    organisation: String,
+    section: String,
+    email: String,
+    name: String,
+    roles: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResidentEntry {
+    email: String,
+    display_name: String,
+}
+
+/// A demo account, to print at start.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub kind: &'static str,
+    pub email: String,
+    pub detail: String,
+}
+
+/// What loading the demo produced.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub password: String,
+    pub accounts: Vec<Account>,
+}
+
+/// Loads the demo data into `db` (idempotent).
+pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
+    let people: People = toml::from_str(&file("people.toml").map_err(anyhow::Error::msg)?)?;
+    for o in &people.organisations {
+        let org = match orgs::organisation_by_code(db, &o.code).await? {
+            Some(org) => org,
+            None => {
+                let parent = match &o.parent {
+                    Some(code) => orgs::organisation_by_code(db, code).await?.map(|p| p.id),
+                    None => None,
+                };
+                orgs::insert_organisation(db, &o.code, &o.name, &o.name_en, parent).await?
+            }
+        };
+        if orgs::section_by_code(db, org.id, &o.admin_section.code)
+            .await?
+            .is_none()
+        {
+            orgs::insert_section(
+                db,
+                org.id,
+                orgs::NewSection {
+                    code: &o.admin_section.code,
+                    name: &o.admin_section.name,
+                    name_en: &o.admin_section.name_en,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+    }
+    for bundle in BUNDLES {
+        let text = file(bundle).map_err(anyhow::Error::msg)?;
+        procedures::import::import_bundle(db, &text, file)
+            .await
+            .map_err(|errors| {
+                anyhow::anyhow!(
+                    "demo bundle {bundle}:\n{}",
+                    errors
+                        .iter()
+                        .map(|e| format!("  {e}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
+            })?;
+    }
+    let password = people.password.clone();
+    let hash = {
+        let pw = password.clone();
+        tokio::task::spawn_blocking(move || accounts::hash_password(&pw)).await?
+    };
+    let mut out = Vec::new();
+    for s in &people.staff {
+        let org = orgs::organisation_by_code(db, &s.organisation)
+            .await?
+            .ok_or_else(|| {
+                anyhow::anyhow!("demo staff {}: no organisation {}", s.email, s.organisation)
+            })?;
+        let section = orgs::section_by_code(db, org.id, &s.section)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo staff {}: no section {}", s.email, s.section))?;
+        let roles: Vec<Role> = s
+            .roles
+            .iter()
+            .map(|r| {
+                Role::parse(r)
+                    .ok_or_else(|| anyhow::anyhow!("demo staff {}: unknown role {r}", s.email))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let exists: Option<i64> = sqlx::query_scalar("select id from staff where email = $1")
+            .bind(&s.email)
+            .fetch_optional(db.pool())
+            .await?;
+        if exists.is_none() {
+            accounts::insert_staff(
+                db,
+                NewStaff {
+                    organisation_id: org.id,
+                    section_id: section.id,
+                    email: &s.email,
+                    password_hash: Some(&hash),
+                    name: &s.name,
+                    roles: &roles,
+                },
+            )
+            .await?;
+        }
+        out.push(Account {
+            kind: "staff",
+            email: s.email.clone(),
+            detail: format!("{} {} ({})", org.name, section.name, s.roles.join(", ")),
+        });
+    }
+    for r in &people.residents {
+        let exists: Option<i64> = sqlx::query_scalar("select id from residents where email = $1")
+            .bind(&r.email)
+            .fetch_optional(db.pool())
+            .await?;
+        if exists.is_none() {
+            accounts::insert_resident(db, &r.email, Some(&hash), &r.display_name).await?;
+        }
+        out.push(Account {
+            kind: "resident",
+            email: r.email.clone(),
+            detail: r.display_name.clone(),
+        });
+    }
+    Ok(Loaded {
+        password,
+        accounts: out,
+    })
+}

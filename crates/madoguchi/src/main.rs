@@ -1,0 +1,5 @@
+//! The `madoguchi` command. See `madoguchi --help`.
+
+fn main() -> std::process::ExitCode {
+    madoguchi::cli::main()
+}

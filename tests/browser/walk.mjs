@@ -1,0 +1,196 @@
+// The resident's journey in a real browser (Debian's headless chromium,
+// driven by playwright-core): from the catalogue to the receipt of the
+// high-school entrance application, on a 360-px-wide screen. axe-core checks
+// every page for WCAG 2.1 A/AA violations; any violation fails the run. The
+// journey runs twice: with JavaScript on (for axe) and with JavaScript off
+// (every resident page must work without it).
+//
+// Usage: node walk.mjs http://127.0.0.1:PORT
+
+import fs from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const base = process.argv[2];
+if (!base) {
+  console.error('usage: node walk.mjs BASE_URL');
+  process.exit(2);
+}
+const axeSource = fs.readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+const browser = await chromium.launch({
+  executablePath,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+
+let checked = 0;
+const failures = [];
+
+async function axe(page, label) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  checked += 1;
+  if (result.violations.length > 0) {
+    for (const v of result.violations) {
+      failures.push(`${label} (${page.url()}): ${v.id} [${v.impact}] ${v.help}\n` +
+        v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary.replace(/\n/g, ' ')}`).join('\n'));
+    }
+  }
+  console.log(`axe ${result.violations.length === 0 ? 'ok  ' : 'FAIL'} ${label} ${page.url()}`);
+}
+
+function expect(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+async function cont(page) {
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button[value="continue"]')]);
+}
+
+async function journey({ js }) {
+  const context = await browser.newContext({
+    javaScriptEnabled: js,
+    viewport: { width: 360, height: 740 },
+    locale: 'ja-JP',
+    bypassCSP: true, // only so that axe can be injected; pages are unchanged
+  });
+  const page = await context.newPage();
+  const check = js ? (label) => axe(page, label) : async () => {};
+  const tag = js ? 'js' : 'nojs';
+
+  // The page must not overflow a 360-px screen horizontally.
+  async function fits(label) {
+    const width = await page.evaluate(() => document.documentElement.scrollWidth).catch(() => 360);
+    expect(width <= 360, `${label}: the page is ${width}px wide on a 360px screen`);
+  }
+
+  await page.goto(`${base}/`);
+  await check('home');
+  if (js) await fits('home');
+
+  await page.fill('#q', '高校');
+  await Promise.all([page.waitForLoadState('load'), page.click('form[role="search"] button[type="submit"]')]);
+  await check('search results');
+  const link = page.locator('a', { hasText: '県立高等学校入学願書' }).first();
+  expect(await link.count() > 0, 'searching 高校 finds the high-school application');
+  await Promise.all([page.waitForLoadState('load'), link.click()]);
+  await check('procedure');
+  const procedureUrl = page.url();
+
+  await Promise.all([page.waitForLoadState('load'), page.click('a:has-text("ログインして申請する")')]);
+  await check('sign in');
+  await Promise.all([page.waitForLoadState('load'), page.click('a:has-text("アカウントを作成する")')]);
+  await check('sign up');
+  const email = `walker-${tag}-${Date.now()}@example.jp`;
+  await page.fill('#display_name', '三重 花子');
+  await page.fill('#email', email);
+  await page.fill('#password', 'short');
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  expect((await page.textContent('.error-summary')).includes('10文字'), 'a short password is refused with a message');
+  await check('sign up with an error');
+  await page.fill('#password', 'ながいパスワードです123');
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  expect(page.url() === procedureUrl, `after sign-up the resident is back on the procedure (${page.url()})`);
+
+  await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("オンラインで申請する")')]);
+  expect(page.url().includes('/pages/applicant'), 'the first page asks about the applicant');
+  await check('question page');
+  if (js) await fits('question page');
+  await cont(page);
+  expect(await page.locator('.error-summary').count() === 1, 'an empty page shows the error summary');
+  await check('question page with errors');
+  await page.fill('#name-family', '三重');
+  await page.fill('#name-given', '花子');
+  await page.fill('#name-family_kana', 'みえ');
+  await page.fill('#name-given_kana', 'ﾊﾅｺ');
+  await page.fill('#birth_date', '平成31年5月1日');
+  await cont(page);
+  expect((await page.textContent('.error-summary')).includes('令和元年5月1日'), 'an era-boundary mistake suggests the right date');
+  expect(await page.inputValue('#name-family') === '三重', 'what was typed is kept');
+  await page.fill('#birth_date', '平成22年4月1日');
+  await cont(page);
+
+  expect(page.url().includes('/pages/address'), `address page (${page.url()})`);
+  await check('address page');
+  await page.selectOption('#address-prefecture', '三重県');
+  await page.fill('#address-city', '津市広明町13番地');
+  await cont(page);
+  await check('phone page');
+  await page.fill('#phone', '０５９－２２４－３０７０');
+  // Save as a draft and come back later.
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button[value="save"]')]);
+  expect(page.url().includes('/applications?saved=1'), 'saving a draft returns to the list');
+  await check('applications with a draft');
+  await Promise.all([page.waitForLoadState('load'), page.locator('table a').first().click()]);
+  await check('draft application');
+  await Promise.all([page.waitForLoadState('load'), page.click('a:has-text("続きから入力する")')]);
+  expect(page.url().includes('/pages/junior_high'), `resuming goes to the first unanswered page (${page.url()})`);
+  await page.fill('#junior_high', '津市立西橋内中学校');
+  await cont(page);
+  await check('school page');
+  await page.selectOption('#school', 'tsu');
+  await cont(page);
+  await check('department page');
+  await page.check('#department');
+  await cont(page);
+  await page.check('input[name="selection"][value="early"]');
+  await cont(page);
+  await check('guardian page');
+  await page.fill('#guardian_name-family', '三重');
+  await page.fill('#guardian_name-given', '太郎');
+  await page.fill('#guardian_name-family_kana', 'ミエ');
+  await page.fill('#guardian_name-given_kana', 'タロウ');
+  await page.locator('input[name="guardian_relationship"]').first().check();
+  await cont(page);
+  await check('declaration page');
+  await page.check('#agree');
+  await cont(page);
+
+  expect(page.url().endsWith('/check'), `the check page comes last (${page.url()})`);
+  await check('check your answers');
+  const summary = await page.textContent('.summary-list');
+  expect(summary.includes('2010年4月1日（平成22年4月1日）'), 'the birth date is shown both ways');
+  expect(summary.includes('ミエ ハナコ'), 'readings are shown in full-width katakana');
+  await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("この内容で申請する")')]);
+  expect(page.url().endsWith('/receipt'), 'sending shows the receipt');
+  await check('receipt');
+  const receipt = await page.textContent('.receipt-number');
+  expect(/^240001-R\d+-\d{6}$/.test(receipt.trim()), `receipt number ${receipt}`);
+
+  await page.goto(`${base}/applications`);
+  await check('applications');
+  expect((await page.textContent('table')).includes('送信済'), 'the list shows 送信済');
+  await Promise.all([page.waitForLoadState('load'), page.locator('table a').first().click()]);
+  await check('application detail');
+
+  await page.goto(`${base}/?lang=en`);
+  await check('home in English');
+  await page.goto(`${base}/procedures?category=childcare`);
+  await check('catalogue in English');
+  await page.goto(`${base}/no-such-page`);
+  await check('not found page');
+  await page.goto(`${base}/staff/signin`);
+  await check('staff sign-in');
+  await page.goto(`${base}/accessibility`);
+  await check('accessibility statement');
+  await context.close();
+  console.log(`journey (${tag}) completed; receipt ${receipt.trim()}`);
+}
+
+try {
+  await journey({ js: true });
+  await journey({ js: false });
+} catch (e) {
+  console.error(`journey failed: ${e.stack || e}`);
+  await browser.close();
+  process.exit(1);
+}
+await browser.close();
+if (failures.length > 0) {
+  console.error(`\n${failures.length} accessibility violation(s) on ${checked} checked pages:\n${failures.join('\n')}`);
+  process.exit(1);
+}
+console.log(`all ${checked} checked pages have zero WCAG 2.1 A/AA violations`);
