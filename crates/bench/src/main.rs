@@ -1,0 +1,335 @@
+//! `madoguchi-bench submissions`: complete high-school applications submitted
+//! over HTTP (the JSON API, one request per application with an
+//! `Idempotency-Key`) by N concurrent clients, against SQLite and PostgreSQL.
+//!
+//! For each backend it prints throughput, latency percentiles and errors, the
+//! count of applications in the database against the count acknowledged, and
+//! the raw ceiling of that database measured in the same run: single 2 KB row
+//! INSERTs, one per transaction, durable (SQLite WAL `synchronous=FULL`,
+//! PostgreSQL `synchronous_commit=on`).
+//!
+//! Build it in release: `cargo run --release -p madoguchi-bench -- submissions`.
+//! The server runs in this process on its own runtime; the clients run on
+//! another, over loopback TCP.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::{Parser, Subcommand};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use platform::db::{Backend, Db, DbOptions};
+
+#[derive(Parser)]
+#[command(name = "madoguchi-bench", about = "madoguchi benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Submissions over HTTP with concurrent clients, on SQLite and PostgreSQL.
+    Submissions {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Seconds of measured load per backend (after a warm-up).
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Seconds of warm-up per backend.
+        #[arg(long, default_value_t = 2)]
+        warmup: u64,
+        /// PostgreSQL server to create a scratch database on; `none` to skip.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+        postgres: String,
+        /// Only these backends (sqlite, postgres).
+        #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+        backends: Vec<String>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Submissions { clients, seconds, warmup, postgres, backends } => {
+            println!("madoguchi-bench submissions: {clients} clients, {warmup} s warm-up, {seconds} s measured per backend");
+            println!("machine: {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+            for b in backends {
+                let backend = match b.as_str() {
+                    "sqlite" => Backend::Sqlite,
+                    "postgres" if postgres != "none" => Backend::Postgres,
+                    "postgres" => continue,
+                    other => anyhow::bail!("unknown backend {other}"),
+                };
+                run_backend(backend, &postgres, clients, Duration::from_secs(warmup), Duration::from_secs(seconds))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A scratch database: a file in a temporary directory, or a new PostgreSQL database.
+struct Scratch {
+    url: String,
+    dir: std::path::PathBuf,
+    pg: Option<(String, String)>,
+}
+
+fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?)
+}
+
+fn run_backend(backend: Backend, pg_admin: &str, clients: usize, warmup: Duration, measure: Duration) -> anyhow::Result<()> {
+    let server_rt = runtime(2)?;
+    let client_rt = runtime(2)?;
+    let dir = std::env::temp_dir().join(format!("madoguchi-bench-{}", platform::crypto::hex(&platform::crypto::random_bytes::<4>())));
+    std::fs::create_dir_all(&dir)?;
+    let scratch = server_rt.block_on(async {
+        match backend {
+            Backend::Sqlite => Ok::<_, anyhow::Error>(Scratch { url: platform::db::sqlite_url(&dir.join("bench.db")), dir: dir.clone(), pg: None }),
+            Backend::Postgres => {
+                let name = format!("madoguchi_bench_{}", platform::crypto::hex(&platform::crypto::random_bytes::<4>()));
+                let admin = Db::connect(pg_admin, &DbOptions { max_connections: 1, ..Default::default() }).await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}"))).execute(admin.pool()).await?;
+                admin.close().await;
+                let base = pg_admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(pg_admin);
+                Ok(Scratch { url: format!("{base}/{name}"), dir: dir.clone(), pg: Some((pg_admin.to_string(), name)) })
+            }
+        }
+    })?;
+    let result = bench_on(&server_rt, &client_rt, backend, &scratch, clients, warmup, measure);
+    server_rt.block_on(async {
+        if let Some((admin, name)) = &scratch.pg {
+            if let Ok(db) = Db::connect(admin, &DbOptions { max_connections: 1, ..Default::default() }).await {
+                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("drop database if exists {name} with (force)"))).execute(db.pool()).await;
+                db.close().await;
+            }
+        }
+    });
+    let _ = std::fs::remove_dir_all(&scratch.dir);
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn bench_on(
+    server_rt: &tokio::runtime::Runtime,
+    client_rt: &tokio::runtime::Runtime,
+    backend: Backend,
+    scratch: &Scratch,
+    clients: usize,
+    warmup: Duration,
+    measure: Duration,
+) -> anyhow::Result<()> {
+    println!("\n== {backend:?} ==");
+    let config = platform::config::Config {
+        data_dir: scratch.dir.clone(),
+        database_url: Some(platform::config::Secret::new(scratch.url.clone())),
+        db_max_connections: 16,
+        ..Default::default()
+    };
+    // The server: the whole app with the demo data, on a real socket.
+    let (app, base, procedure, tokens) = server_rt.block_on(async {
+        let app = madoguchi::app::build(config).await?;
+        madoguchi::demo::load(&app.platform.db).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(madoguchi::app::serve(app.clone(), listener, std::future::pending()));
+        let db = &app.platform.db;
+        let procedure: i64 = sqlx::query_scalar("select id from procedures where code = 'mie-hs-entrance'").fetch_one(db.pool()).await?;
+        // One resident and API token per client (accounts made directly: sign-in is not what is measured).
+        let mut tokens = Vec::new();
+        for i in 0..clients {
+            let r = platform::accounts::insert_resident(db, &format!("bench{i}@example.jp"), None, "").await?;
+            tokens.push(platform::session::create(db, platform::session::Principal::Resident(r.id), platform::session::SessionKind::Api).await?);
+        }
+        Ok::<_, anyhow::Error>((app, base, procedure, tokens))
+    })?;
+
+    // The database's raw ceiling, measured now, on the same database.
+    let raw = server_rt.block_on(raw_insert_ceiling(&app.platform.db, 1, Duration::from_secs(3)))?;
+    let raw_n = server_rt.block_on(raw_insert_ceiling(&app.platform.db, clients, Duration::from_secs(3)))?;
+    println!("raw ceiling: single 2 KB row INSERT per durable commit: {raw:.0}/s with 1 client, {raw_n:.0}/s with {clients} clients");
+
+    let before: i64 = server_rt.block_on(count(&app.platform.db))?;
+    let stats = client_rt.block_on(load(&base, procedure, &tokens, warmup, measure))?;
+    let after: i64 = server_rt.block_on(count(&app.platform.db))?;
+    let in_db = after - before;
+    let secs = measure.as_secs_f64();
+    let mut lat = stats.latencies_measured.clone();
+    lat.sort_unstable();
+    let pct = |p: f64| -> f64 {
+        if lat.is_empty() {
+            return 0.0;
+        }
+        let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
+        lat[i] as f64 / 1000.0
+    };
+    println!(
+        "submissions: {} acknowledged in {:.1} s = {:.0}/s; latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; errors {}",
+        stats.measured_ok,
+        secs,
+        stats.measured_ok as f64 / secs,
+        pct(0.50),
+        pct(0.90),
+        pct(0.99),
+        pct(1.0),
+        stats.errors
+    );
+    println!(
+        "durability check: {} applications in the database, {} acknowledged (warm-up included): {}",
+        in_db,
+        stats.total_ok,
+        if in_db == stats.total_ok as i64 { "equal" } else { "DIFFERENT" }
+    );
+    println!(
+        "ratio: {:.2} of the raw {clients}-client insert ceiling ({} writes per submission: application, history, audit, outbox, counter)",
+        (stats.measured_ok as f64 / secs) / raw_n.max(1.0),
+        5
+    );
+    if let Some(e) = &stats.first_error {
+        println!("first error: {e}");
+    }
+    server_rt.block_on(app.platform.db.close());
+    Ok(())
+}
+
+async fn count(db: &Db) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar("select count(*) from applications where status = 'submitted'").fetch_one(db.pool()).await?)
+}
+
+/// Durable single-row inserts of a 2 KB row per transaction by `clients`
+/// concurrent writers for `dur`; rows per second.
+async fn raw_insert_ceiling(db: &Db, clients: usize, dur: Duration) -> anyhow::Result<f64> {
+    sqlx::raw_sql("create table if not exists bench_raw (id bigint, payload text)").execute(db.pool()).await?;
+    let payload: Arc<String> = Arc::new("x".repeat(2048));
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut handles = Vec::new();
+    for c in 0..clients {
+        let (db, payload, stop, done) = (db.clone(), payload.clone(), stop.clone(), done.clone());
+        handles.push(tokio::spawn(async move {
+            let mut i = 0i64;
+            while !stop.load(Ordering::Relaxed) {
+                let mut tx = db.begin().await?;
+                sqlx::query("insert into bench_raw (id, payload) values ($1, $2)").bind(c as i64 * 1_000_000_000 + i).bind(payload.as_str()).execute(&mut *tx).await?;
+                tx.commit().await?;
+                done.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    tokio::time::sleep(dur).await;
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        h.await??;
+    }
+    let rate = done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+    sqlx::raw_sql("drop table bench_raw").execute(db.pool()).await?;
+    Ok(rate)
+}
+
+#[derive(Default)]
+struct Stats {
+    latencies_measured: Vec<u64>,
+    measured_ok: u64,
+    total_ok: u64,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+fn body(n: u64) -> Bytes {
+    let answers = serde_json::json!({
+        "name": {"family": "三重", "given": format!("太郎{n}"), "family_kana": "みえ", "given_kana": "たろう"},
+        "birth_date": "平成22年4月1日",
+        "address": {"prefecture": "三重県", "city": "津市広明町13番地", "building": ""},
+        "phone": "059-224-3070",
+        "junior_high": "津市立西橋内中学校",
+        "school": "tsu",
+        "department": "general",
+        "selection": "early",
+        "guardian_name": {"family": "三重", "given": "花子", "family_kana": "ミエ", "given_kana": "ハナコ"},
+        "guardian_relationship": "mother",
+        "agree": true
+    });
+    Bytes::from(serde_json::to_vec(&serde_json::json!({"answers": answers, "submit": true})).expect("JSON"))
+}
+
+async fn load(base: &str, procedure: i64, tokens: &[String], warmup: Duration, measure: Duration) -> anyhow::Result<Stats> {
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(tokens.len()).build_http();
+    let uri: hyper::Uri = format!("{base}/api/v1/procedures/{procedure}/applications").parse()?;
+    let t0 = Instant::now();
+    let measure_from = t0 + warmup;
+    let measure_until = measure_from + measure;
+    let mut handles = Vec::new();
+    for (c, token) in tokens.iter().enumerate() {
+        let (client, uri, token) = (client.clone(), uri.clone(), token.clone());
+        handles.push(tokio::spawn(async move {
+            let mut s = Stats::default();
+            let mut n = 0u64;
+            loop {
+                let now = Instant::now();
+                if now >= measure_until {
+                    break;
+                }
+                n += 1;
+                let req = hyper::Request::post(uri.clone())
+                    .header("content-type", "application/json")
+                    .header("authorization", format!("Bearer {token}"))
+                    .header("idempotency-key", format!("bench-{c}-{n}"))
+                    .body(Full::new(body(n)))
+                    .expect("request");
+                let sent = Instant::now();
+                let res = client.request(req).await;
+                let elapsed = sent.elapsed().as_micros() as u64;
+                let ok = match res {
+                    Ok(r) => {
+                        let status = r.status();
+                        let bytes = r.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        if status == hyper::StatusCode::CREATED {
+                            true
+                        } else {
+                            if s.first_error.is_none() {
+                                s.first_error = Some(format!("{status}: {}", String::from_utf8_lossy(&bytes)));
+                            }
+                            false
+                        }
+                    }
+                    Err(e) => {
+                        if s.first_error.is_none() {
+                            s.first_error = Some(e.to_string());
+                        }
+                        false
+                    }
+                };
+                if ok {
+                    s.total_ok += 1;
+                    if sent >= measure_from && sent < measure_until {
+                        s.measured_ok += 1;
+                        s.latencies_measured.push(elapsed);
+                    }
+                } else {
+                    s.errors += 1;
+                }
+            }
+            s
+        }));
+    }
+    let mut all = Stats::default();
+    for h in handles {
+        let s = h.await?;
+        all.latencies_measured.extend(s.latencies_measured);
+        all.measured_ok += s.measured_ok;
+        all.total_ok += s.total_ok;
+        all.errors += s.errors;
+        if all.first_error.is_none() {
+            all.first_error = s.first_error;
+        }
+    }
+    Ok(all)
+}
