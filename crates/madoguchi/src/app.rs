@@ -71,6 +71,7 @@ pub fn platform(config: Config, db: Db) -> anyhow::Result<Platform> {
         keys,
         files,
         limiter: platform::ratelimit::RateLimiter::new(),
+        orgs: platform::orgs::OrgCache::default(),
     }))
 }
 

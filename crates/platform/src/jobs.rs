@@ -41,6 +41,41 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Adds several jobs inside `tx` (kind, payload, dedupe key); keys already used add nothing.
+pub async fn enqueue_many(tx: &mut WriteTx, jobs: &[(String, Value, String)]) -> StoreResult<()> {
+    let now = Timestamp::now();
+    for chunk in jobs.chunks(500) {
+        let mut sql = String::from(
+            "insert into jobs (kind, payload, dedupe_key, run_at, created_at) values ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let b = i * 4;
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 4
+            ));
+        }
+        sql.push_str(" on conflict (dedupe_key) do nothing");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (kind, payload, key) in chunk {
+            q = q
+                .bind(kind.as_str())
+                .bind(payload.to_string())
+                .bind(key.as_str())
+                .bind(now);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// A claimed job.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Job {

@@ -63,6 +63,7 @@ pub struct PlatformInner {
     pub keys: crypto::Keys,
     pub files: files::FileStore,
     pub limiter: ratelimit::RateLimiter,
+    pub orgs: orgs::OrgCache,
 }
 
 impl Platform {

@@ -46,8 +46,6 @@ pub struct Section {
     pub email: String,
 }
 
-const ORG_COLUMNS: &str = "id, code, name, name_en, kind, parent_id";
-
 /// Adds an organisation. Its code must be a valid 全国地方公共団体コード; a
 /// prefecture's code ends in 000 + check digit and a municipality's does not.
 pub async fn insert_organisation(
@@ -82,7 +80,6 @@ pub async fn insert_organisation(
 }
 
 pub async fn list_organisations(db: &Db) -> StoreResult<Vec<Organisation>> {
-    let _ = ORG_COLUMNS;
     Ok(sqlx::query_as(
         "select id, code, name, name_en, kind, parent_id from organisations \
          order by case kind when 'prefecture' then 0 else 1 end, code",
@@ -98,6 +95,35 @@ pub async fn organisation_by_code(db: &Db, code: &str) -> StoreResult<Option<Org
     .bind(code)
     .fetch_optional(db.pool())
     .await?)
+}
+
+/// Organisations by id, kept in memory: they are few and never change once
+/// created (new ones are loaded on first use, also when another process made them).
+#[derive(Debug, Default)]
+pub struct OrgCache {
+    by_id: std::sync::RwLock<std::collections::HashMap<i64, std::sync::Arc<Organisation>>>,
+}
+
+impl OrgCache {
+    pub async fn get(&self, db: &Db, id: i64) -> StoreResult<Option<std::sync::Arc<Organisation>>> {
+        if let Some(o) = self
+            .by_id
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+        {
+            return Ok(Some(o.clone()));
+        }
+        let Some(org) = organisation_by_id(db, id).await? else {
+            return Ok(None);
+        };
+        let org = std::sync::Arc::new(org);
+        self.by_id
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, org.clone());
+        Ok(Some(org))
+    }
 }
 
 pub async fn organisation_by_id(db: &Db, id: i64) -> StoreResult<Option<Organisation>> {

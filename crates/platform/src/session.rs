@@ -55,6 +55,31 @@ pub struct Session {
     pub token_hash: String,
     pub principal: Principal,
     pub kind: SessionKind,
+    /// The account, read with the session in one query (None if it was disabled).
+    pub account: Option<Account>,
+}
+
+/// The account a session belongs to.
+#[derive(Debug, Clone)]
+pub enum Account {
+    Resident(crate::accounts::Resident),
+    Staff(crate::accounts::Staff),
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    principal: String,
+    principal_id: i64,
+    kind: String,
+    created_at: Timestamp,
+    expires_at: Timestamp,
+    last_seen_at: Timestamp,
+    email: Option<String>,
+    name: Option<String>,
+    locale: Option<String>,
+    organisation_id: Option<i64>,
+    section_id: Option<i64>,
+    roles: Option<String>,
 }
 
 /// Starts a session and returns its token (shown once, never stored).
@@ -85,14 +110,35 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<Session>> {
         return Ok(None);
     }
     let token_hash = crypto::sha256_hex(token);
-    let row: Option<(String, i64, String, Timestamp, Timestamp, Timestamp)> = sqlx::query_as(
-        "select principal, principal_id, kind, created_at, expires_at, last_seen_at \
-         from sessions where token_hash = $1",
+    // The session and its account in one query: every signed-in request makes it.
+    let row: Option<SessionRow> = sqlx::query_as(
+        "select s.principal, s.principal_id, s.kind, s.created_at, s.expires_at, s.last_seen_at, \
+         coalesce(r.email, st.email) as email, coalesce(r.display_name, st.name) as name, r.locale, \
+         st.organisation_id, st.section_id, st.roles \
+         from sessions s \
+         left join residents r on s.principal = 'resident' and r.id = s.principal_id and r.disabled = $2 \
+         left join staff st on s.principal = 'staff' and st.id = s.principal_id and st.disabled = $2 \
+         where s.token_hash = $1",
     )
     .bind(&token_hash)
+    .bind(false)
     .fetch_optional(db.pool())
     .await?;
-    let Some((principal, principal_id, kind, created_at, expires_at, last_seen_at)) = row else {
+    let Some(SessionRow {
+        principal,
+        principal_id,
+        kind,
+        created_at,
+        expires_at,
+        last_seen_at,
+        email,
+        name,
+        locale,
+        organisation_id,
+        section_id,
+        roles,
+    }) = row
+    else {
         return Ok(None);
     };
     let now = Timestamp::now();
@@ -118,9 +164,36 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<Session>> {
     } else {
         SessionKind::Browser
     };
+    let account = match (principal, email, name) {
+        (Principal::Resident(id), Some(email), Some(display_name)) => {
+            Some(Account::Resident(crate::accounts::Resident {
+                id,
+                email,
+                display_name,
+                locale: locale.unwrap_or_else(|| "ja".into()),
+            }))
+        }
+        (Principal::Staff(id), Some(email), Some(name)) => {
+            match (organisation_id, section_id, roles) {
+                (Some(organisation_id), Some(section_id), Some(roles)) => {
+                    Some(Account::Staff(crate::accounts::Staff {
+                        id,
+                        organisation_id,
+                        section_id,
+                        email,
+                        name,
+                        roles: crate::accounts::parse_roles(&roles),
+                    }))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
     Ok(Some(Session {
         token_hash,
         principal,
+        account,
         kind,
     }))
 }

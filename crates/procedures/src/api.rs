@@ -255,13 +255,16 @@ async fn application_json(
 ) -> Result<ApplicationJson, AppError> {
     let db = &state.platform.db;
     let def = state.forms.get(db, app.form_version_id).await?;
-    let org = orgs::organisation_by_id(db, app.organisation_id)
+    let org = state
+        .platform
+        .orgs
+        .get(db, app.organisation_id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(ApplicationJson {
         id: app.id,
         procedure_id: app.procedure_id,
-        organisation_code: org.code,
+        organisation_code: org.code.clone(),
         status: app.status().code(),
         status_label: tr.t(app.status().label_key()).to_string(),
         receipt_number: app.receipt_number.clone(),
@@ -393,7 +396,10 @@ async fn create_application(
                 fields: field_errors(&issues, &tr),
             });
         }
-        let org = orgs::organisation_by_id(db, procedure.organisation_id)
+        let org = state
+            .platform
+            .orgs
+            .get(db, procedure.organisation_id)
             .await?
             .ok_or(AppError::NotFound)?;
         let submitted = state
@@ -401,7 +407,7 @@ async fn create_application(
             .submit(Submission::New(NewSubmission {
                 resident_id: resident.resident.id,
                 organisation_id: procedure.organisation_id,
-                organisation_code: org.code,
+                organisation_code: org.code.clone(),
                 section_id: procedure.section_id,
                 procedure_id: procedure.id,
                 form_version_id: form_id,

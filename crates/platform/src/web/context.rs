@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::Platform;
-use crate::accounts::{self, Resident, Staff};
+use crate::accounts::{Resident, Staff};
 use crate::crypto;
 use crate::i18n::{Lang, Tr};
 use crate::session::{self, Principal, Session, SessionKind};
@@ -232,9 +232,10 @@ where
         if parts.uri.path().starts_with("/api/") {
             check_api_csrf(parts, &ctx, &platform)?;
         }
-        let resident = accounts::resident_by_id(&platform.db, id)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let resident = match &session.account {
+            Some(crate::session::Account::Resident(r)) if r.id == id => r.clone(),
+            _ => return Err(AppError::Unauthorized),
+        };
         Ok(CurrentResident { resident, session })
     }
 }
@@ -264,9 +265,10 @@ where
         if parts.uri.path().starts_with("/api/") {
             check_api_csrf(parts, &ctx, &platform)?;
         }
-        let staff = accounts::staff_by_id(&platform.db, id)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let staff = match &session.account {
+            Some(crate::session::Account::Staff(s)) if s.id == id => s.clone(),
+            _ => return Err(AppError::Unauthorized),
+        };
         Ok(CurrentStaff { staff, session })
     }
 }

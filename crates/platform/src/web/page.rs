@@ -8,9 +8,7 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::Platform;
-use crate::accounts;
 use crate::i18n::{Lang, Tr};
-use crate::session::Principal;
 use crate::web::assets;
 use crate::web::context::RequestContext;
 use crate::web::error::{AppError, Rendered};
@@ -131,28 +129,21 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let platform = Platform::from_ref(state);
         let ctx = RequestContext::from_request_parts(parts, state).await?;
-        let user =
-            match ctx.session.as_ref().map(|s| s.principal) {
-                Some(Principal::Resident(id)) => accounts::resident_by_id(&platform.db, id)
-                    .await?
-                    .map(|r| UserBadge {
-                        name: if r.display_name.is_empty() {
-                            r.email
-                        } else {
-                            r.display_name
-                        },
-                        is_staff: false,
-                    }),
-                Some(Principal::Staff(id)) => {
-                    accounts::staff_by_id(&platform.db, id)
-                        .await?
-                        .map(|s| UserBadge {
-                            name: s.name,
-                            is_staff: true,
-                        })
-                }
-                None => None,
-            };
+        let user = match ctx.session.as_ref().and_then(|s| s.account.as_ref()) {
+            Some(crate::session::Account::Resident(r)) => Some(UserBadge {
+                name: if r.display_name.is_empty() {
+                    r.email.clone()
+                } else {
+                    r.display_name.clone()
+                },
+                is_staff: false,
+            }),
+            Some(crate::session::Account::Staff(s)) => Some(UserBadge {
+                name: s.name.clone(),
+                is_staff: true,
+            }),
+            None => None,
+        };
         Ok(PageCtx::build(
             &platform,
             ctx.lang,
