@@ -159,8 +159,8 @@ fn run_backend(
         &server_rt, &client_rt, backend, &scratch, clients, warmup, measure,
     );
     server_rt.block_on(async {
-        if let Some((admin, name)) = &scratch.pg {
-            if let Ok(db) = Db::connect(
+        if let Some((admin, name)) = &scratch.pg
+            && let Ok(db) = Db::connect(
                 admin,
                 &DbOptions {
                     max_connections: 1,
@@ -168,14 +168,13 @@ fn run_backend(
                 },
             )
             .await
-            {
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                    "drop database if exists {name} with (force)"
-                )))
-                .execute(db.pool())
-                .await;
-                db.close().await;
-            }
+        {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "drop database if exists {name} with (force)"
+            )))
+            .execute(db.pool())
+            .await;
+            db.close().await;
         }
     });
     let _ = std::fs::remove_dir_all(&scratch.dir);

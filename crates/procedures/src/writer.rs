@@ -364,12 +364,12 @@ async fn write_batch(
             .or_default() += 1;
     }
     for p in &plans {
-        if let Plan::SendDraft { app, org_code, .. } = p {
-            if app.receipt_number.is_none() {
-                *needed
-                    .entry((app.organisation_id, org_code.clone()))
-                    .or_default() += 1;
-            }
+        if let Plan::SendDraft { app, org_code, .. } = p
+            && app.receipt_number.is_none()
+        {
+            *needed
+                .entry((app.organisation_id, org_code.clone()))
+                .or_default() += 1;
         }
     }
     let mut next_number: HashMap<i64, (String, i64)> = HashMap::new();
