@@ -16,12 +16,21 @@ use procedures::Procedures;
 
 /// Every module's migrations, in dependency order (versions order them anyway).
 pub fn migrations() -> Vec<&'static [MigrationSource]> {
-    vec![platform::MIGRATIONS, procedures::MIGRATIONS]
+    vec![
+        platform::MIGRATIONS,
+        procedures::MIGRATIONS,
+        backoffice::MIGRATIONS,
+    ]
 }
 
 /// Every module's message catalogue.
 pub fn locales() -> Vec<LocaleSource> {
-    vec![platform::LOCALES, platform::JP_LOCALES, procedures::LOCALES]
+    vec![
+        platform::LOCALES,
+        platform::JP_LOCALES,
+        procedures::LOCALES,
+        backoffice::LOCALES,
+    ]
 }
 
 /// Static files of every module.
@@ -35,6 +44,9 @@ pub const OPENAPI: &str = include_str!("../openapi/openapi.json");
 pub struct App {
     pub platform: Platform,
     pub procedures: Procedures,
+    pub backoffice: backoffice::Backoffice,
+    /// The background jobs' handlers (notifications); `serve` runs them.
+    pub jobs: platform::jobs::Runner,
     pub router: Router,
 }
 
@@ -80,14 +92,23 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let db = open_database(&config).await?;
     let platform = platform(config, db)?;
     let procedures = Procedures::start(platform.clone());
+    let backoffice = backoffice::Backoffice {
+        platform: platform.clone(),
+        procedures: procedures.clone(),
+    };
+    let mut jobs = platform::jobs::Runner::new();
+    backoffice::notify::register(&mut jobs, platform.clone());
     let routes = platform::web::router()
         .merge(procedures::router(procedures.clone()))
+        .merge(backoffice::router(backoffice.clone()))
         .merge(platform::web::assets::router(ASSETS))
         .route("/api/v1/openapi.json", get(openapi));
     let router = platform::web::finish(routes, platform.clone());
     Ok(App {
         platform,
         procedures,
+        backoffice,
+        jobs,
         router,
     })
 }

@@ -231,6 +231,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         let loaded = crate::demo::load(&app.platform.db).await?;
         print_accounts(&loaded);
     }
+    // Notifications and other background jobs run beside the server.
+    let _worker = app.jobs.clone().spawn(
+        app.platform.db.clone(),
+        std::time::Duration::from_millis(500),
+    );
     let local = listener.local_addr()?;
     println!("madoguchi is listening on http://{local}/ (staff: http://{local}/staff/signin)");
     tracing::info!(backend = ?app.platform.db.backend(), data_dir = %app.platform.config.data_dir.display(), "serving");

@@ -10,6 +10,7 @@ use serde::Deserialize;
 /// The demo files, embedded in the binary: (path relative to `demo/`, contents).
 pub const FILES: &[(&str, &str)] = &[
     ("people.toml", include_str!("../demo/people.toml")),
+    ("routes.toml", include_str!("../demo/routes.toml")),
     ("mie.toml", include_str!("../demo/mie.toml")),
     ("toyama.toml", include_str!("../demo/toyama.toml")),
     ("fukushima.toml", include_str!("../demo/fukushima.toml")),
@@ -57,6 +58,20 @@ fn file(path: &str) -> Result<String, String> {
         .find(|(p, _)| *p == path)
         .map(|(_, c)| c.to_string())
         .ok_or_else(|| format!("no demo file {path}"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Routes {
+    routes: Vec<RouteEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RouteEntry {
+    organisation: String,
+    procedure: String,
+    steps: Vec<backoffice::approvals::Step>,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +181,18 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
                         .join("\n")
                 )
             })?;
+    }
+    let routes: Routes = toml::from_str(&file("routes.toml").map_err(anyhow::Error::msg)?)?;
+    for r in &routes.routes {
+        let org = orgs::organisation_by_code(db, &r.organisation)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo route: no organisation {}", r.organisation))?;
+        let p = procedures::catalogue::procedure_by_code(db, org.id, &r.procedure)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo route: no procedure {}", r.procedure))?;
+        if backoffice::approvals::route_for(db, p.id).await? != r.steps {
+            backoffice::approvals::set_route(db, org.id, p.id, &r.steps, None).await?;
+        }
     }
     let password = people.password.clone();
     let hash = {

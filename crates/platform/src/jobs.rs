@@ -202,3 +202,83 @@ mod tests {
         assert_eq!(backoff(0), Duration::seconds(30));
     }
 }
+
+/// What a job handler returns: Err retries the job later (with backoff).
+pub type JobResult = Result<(), String>;
+
+/// A handler for one kind of job.
+pub type Handler = std::sync::Arc<
+    dyn Fn(Job) -> std::pin::Pin<Box<dyn std::future::Future<Output = JobResult> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// Runs due jobs with the handler registered for their kind.
+#[derive(Clone, Default)]
+pub struct Runner {
+    handlers: std::collections::HashMap<String, Handler>,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("kinds", &self.handlers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Runner {
+    pub fn new() -> Runner {
+        Runner::default()
+    }
+
+    /// Registers `handler` for jobs of `kind`.
+    pub fn register(&mut self, kind: &str, handler: Handler) {
+        self.handlers.insert(kind.to_string(), handler);
+    }
+
+    /// Runs one due job, if any; true when one ran (successfully or not).
+    pub async fn run_one(&self, db: &Db) -> StoreResult<bool> {
+        let Some(job) = claim(db).await? else {
+            return Ok(false);
+        };
+        let result = match self.handlers.get(&job.kind) {
+            Some(h) => h(job.clone()).await,
+            None => Err(format!("no handler for jobs of kind {}", job.kind)),
+        };
+        match result {
+            Ok(()) => complete(db, job.id).await?,
+            Err(e) => {
+                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
+                fail(db, &job, &e).await?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Runs due jobs until none is left (tests, and the `jobs run` command).
+    pub async fn drain(&self, db: &Db) -> StoreResult<usize> {
+        let mut n = 0;
+        while self.run_one(db).await? {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Runs jobs in the background until the runtime stops: due jobs at once,
+    /// then a look every `idle` when the queue is empty.
+    pub fn spawn(self, db: Db, idle: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                match self.run_one(&db).await {
+                    Ok(true) => {}
+                    Ok(false) => tokio::time::sleep(idle).await,
+                    Err(e) => {
+                        tracing::error!(error = %e, "job queue unavailable");
+                        tokio::time::sleep(idle * 4).await;
+                    }
+                }
+            }
+        })
+    }
+}

@@ -106,13 +106,14 @@ pub struct Application {
     pub submitted_at: Option<Timestamp>,
 }
 
+/// The columns of [`Application`], for `concat!` into static queries.
+#[macro_export]
 macro_rules! application_columns {
     () => {
         "id, organisation_id, section_id, procedure_id, form_version_id, resident_id, status, answers, pending, \
          receipt_number, fiscal_year, version, created_at, updated_at, submitted_at"
     };
 }
-pub(crate) use application_columns;
 
 impl Application {
     pub fn status(&self) -> Status {

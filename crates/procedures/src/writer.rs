@@ -31,7 +31,8 @@ use serde_json::json;
 use sqlx::AssertSqlSafe;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::applications::{Application, Status, application_columns};
+use crate::application_columns;
+use crate::applications::{Application, Status};
 
 /// The most submissions written in one transaction.
 const MAX_BATCH: usize = 256;
@@ -533,14 +534,17 @@ async fn write_batch(
             .collect();
         audit::append_many(&mut tx, &entries).await?;
 
+        // The resident is told once that the application arrived; a corrected
+        // application sent again is not announced a second time.
         let jobs: Vec<(String, serde_json::Value, String)> = order
             .iter()
+            .filter(|i| written[*i].from != Some(Status::Returned))
             .map(|i| {
                 let app = &written[i].app;
                 (
                     "notify.application_received".to_string(),
                     json!({"application_id": app.id}),
-                    format!("application-received:{}:{}", app.id, app.version),
+                    format!("application-received:{}", app.id),
                 )
             })
             .collect();

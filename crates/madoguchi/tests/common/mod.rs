@@ -144,11 +144,28 @@ impl TestApp {
 
     /// With the demo data loaded.
     pub async fn with_demo(backend: Backend) -> TestApp {
-        let t = TestApp::new(backend).await;
-        madoguchi::demo::load(&t.app.platform.db)
+        TestApp::with_demo_config(backend, |_| {}).await
+    }
+
+    /// With the demo data loaded and the configuration adjusted by `adjust`.
+    pub async fn with_demo_config(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let mut config = db.config();
+        adjust(&mut config);
+        let app = madoguchi::app::build(config).await.expect("app builds");
+        madoguchi::demo::load(&app.platform.db)
             .await
             .expect("demo loads");
-        t
+        TestApp { app, db }
+    }
+
+    /// Runs every due background job (notifications) now.
+    pub async fn run_jobs(&self) -> usize {
+        self.app
+            .jobs
+            .drain(&self.app.platform.db)
+            .await
+            .expect("jobs run")
     }
 
     pub fn client(&self) -> Client {
@@ -375,3 +392,127 @@ impl Client {
 }
 
 pub const DEMO_PASSWORD: &str = "madoguchi-demo-2026";
+
+/// The repository's root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A real SMTP server (aiosmtpd, `tests/smtp/server.py`) on a free local port,
+/// storing what it receives in a directory. Needs `.venv` (scripts/setup-test-deps);
+/// without it `start` returns None, or panics when `MADOGUCHI_REQUIRE_SMTP=1`.
+pub struct Smtp {
+    child: std::process::Child,
+    pub port: u16,
+    pub dir: PathBuf,
+}
+
+impl Smtp {
+    pub fn start() -> Option<Smtp> {
+        let python = repo_root().join(".venv/bin/python");
+        if !python.exists() {
+            if std::env::var("MADOGUCHI_REQUIRE_SMTP").is_ok_and(|v| v == "1") {
+                panic!(
+                    "the SMTP leg is required but .venv is missing: run scripts/setup-test-deps"
+                );
+            }
+            eprintln!(
+                "note: the SMTP server is not installed (run scripts/setup-test-deps); e-mail checks skipped"
+            );
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!("madoguchi-smtp-{}", unique()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut child = std::process::Command::new(python)
+            .arg(repo_root().join("tests/smtp/server.py"))
+            .arg(&dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the SMTP server starts");
+        let mut line = String::new();
+        use std::io::BufRead;
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("SMTP server port: {line:?}"));
+        Some(Smtp { child, port, dir })
+    }
+
+    pub fn config(&self) -> platform::config::SmtpConfig {
+        platform::config::SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            username: None,
+            password: None,
+            security: "none".into(),
+            from: "noreply@pref.mie.example.jp".into(),
+        }
+    }
+
+    /// The messages received so far, oldest first (raw RFC 5322 text).
+    pub fn messages(&self) -> Vec<String> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The decoded subject of an e-mail (RFC 2047 encoded words, base64 UTF-8).
+pub fn subject(mail: &str) -> String {
+    let raw = mail
+        .lines()
+        .skip_while(|l| !l.starts_with("Subject:"))
+        .take_while(|l| l.starts_with("Subject:") || l.starts_with(' ') || l.starts_with('\t'))
+        .map(|l| l.trim_start_matches("Subject:").trim())
+        .collect::<Vec<_>>()
+        .join("");
+    decode_words(&raw)
+}
+
+fn decode_words(s: &str) -> String {
+    use base64::Engine;
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("=?") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let parts: Vec<&str> = after.splitn(3, '?').collect();
+        if parts.len() == 3
+            && let Some(end) = parts[2].find("?=")
+        {
+            let data = &parts[2][..end];
+            let bytes = if parts[1].eq_ignore_ascii_case("B") {
+                base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .unwrap_or_default()
+            } else {
+                data.replace('_', " ").into_bytes()
+            };
+            out.push_str(&String::from_utf8_lossy(&bytes));
+            rest = &parts[2][end + 2..];
+            continue;
+        }
+        out.push_str("=?");
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,205 @@
+//! The section's inbox: the applications of the staff member's organisation
+//! and section only, filtered, counted by status, and paged by key (sent time,
+//! id) so a page costs the same at the 100,000th application as at the first.
+
+use chrono::NaiveDate;
+use platform::accounts::Staff;
+use platform::db::{Db, StoreResult, Timestamp};
+use procedures::applications::Status;
+use sqlx::AssertSqlSafe;
+
+/// What the inbox shows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub procedure_id: Option<i64>,
+    pub status: Option<Status>,
+    /// Received on or after this day (Japan time).
+    pub received_from: Option<NaiveDate>,
+    /// Received on or before this day (Japan time).
+    pub received_to: Option<NaiveDate>,
+    pub unread_only: bool,
+    /// Only applications received before this (sent time, id): the next page.
+    pub before: Option<(Timestamp, i64)>,
+}
+
+/// A row of the inbox.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Row {
+    pub id: i64,
+    pub procedure_id: i64,
+    pub form_version_id: i64,
+    pub procedure_name: String,
+    pub receipt_number: Option<String>,
+    pub status: String,
+    pub submitted_at: Timestamp,
+    pub version: i64,
+    #[serde(skip)]
+    pub answers: String,
+    #[serde(skip)]
+    pub version_seen: Option<i64>,
+}
+
+impl Row {
+    pub fn unread(&self) -> bool {
+        self.version_seen.is_none_or(|v| v < self.version)
+    }
+}
+
+/// The start of a Japan-time day as UTC.
+fn day_start(d: NaiveDate) -> Timestamp {
+    let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("valid offset");
+    let local = d
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_local_timezone(jst)
+        .single()
+        .expect("no DST in Japan");
+    Timestamp(local.with_timezone(&chrono::Utc))
+}
+
+/// SQL conditions and their values shared by the list and the counts.
+struct Where {
+    sql: String,
+    ints: Vec<(usize, i64)>,
+    times: Vec<(usize, Timestamp)>,
+    texts: Vec<(usize, String)>,
+    next: usize,
+}
+
+impl Where {
+    fn new(staff: &Staff) -> Where {
+        // $1 is the staff member (read marks), $2 and $3 their organisation and section.
+        let mut w = Where {
+            sql: String::new(),
+            ints: Vec::new(),
+            times: Vec::new(),
+            texts: Vec::new(),
+            next: 1,
+        };
+        let me = w.int(staff.id);
+        let org = w.int(staff.organisation_id);
+        let section = w.int(staff.section_id);
+        debug_assert_eq!((me, org, section), (1, 2, 3));
+        w.sql =
+            " where a.organisation_id = $2 and a.section_id = $3 and a.status <> 'draft'".into();
+        w
+    }
+    fn int(&mut self, v: i64) -> usize {
+        let n = self.next;
+        self.ints.push((n, v));
+        self.next += 1;
+        n
+    }
+    fn time(&mut self, v: Timestamp) -> usize {
+        let n = self.next;
+        self.times.push((n, v));
+        self.next += 1;
+        n
+    }
+    fn text(&mut self, v: &str) -> usize {
+        let n = self.next;
+        self.texts.push((n, v.to_string()));
+        self.next += 1;
+        n
+    }
+    fn filter(&mut self, f: &Filter, with_status: bool) {
+        if let Some(p) = f.procedure_id {
+            let n = self.int(p);
+            self.sql.push_str(&format!(" and a.procedure_id = ${n}"));
+        }
+        if let (true, Some(s)) = (with_status, f.status) {
+            let n = self.text(s.code());
+            self.sql.push_str(&format!(" and a.status = ${n}"));
+        }
+        if let Some(d) = f.received_from {
+            let n = self.time(day_start(d));
+            self.sql.push_str(&format!(" and a.submitted_at >= ${n}"));
+        }
+        if let Some(d) = f.received_to.and_then(|d| d.succ_opt()) {
+            let n = self.time(day_start(d));
+            self.sql.push_str(&format!(" and a.submitted_at < ${n}"));
+        }
+        if f.unread_only {
+            self.sql
+                .push_str(" and (r.version_seen is null or r.version_seen < a.version)");
+        }
+    }
+    /// The values in parameter order.
+    fn bind<'q>(
+        &self,
+        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        for n in 1..self.next {
+            if let Some((_, v)) = self.ints.iter().find(|(i, _)| *i == n) {
+                q = q.bind(*v);
+            } else if let Some((_, v)) = self.times.iter().find(|(i, _)| *i == n) {
+                q = q.bind(*v);
+            } else if let Some((_, v)) = self.texts.iter().find(|(i, _)| *i == n) {
+                q = q.bind(v.clone());
+            }
+        }
+        q
+    }
+}
+
+/// One page of the inbox, newest first; `limit` rows at most.
+pub async fn page(db: &Db, staff: &Staff, f: &Filter, limit: i64) -> StoreResult<Vec<Row>> {
+    let mut w = Where::new(staff);
+    w.filter(f, true);
+    if let Some((t, id)) = f.before {
+        let nt = w.time(t);
+        let ni = w.int(id);
+        w.sql.push_str(&format!(
+            " and (a.submitted_at < ${nt} or (a.submitted_at = ${nt} and a.id < ${ni}))"
+        ));
+    }
+    let nl = w.int(limit.clamp(1, 200));
+    let sql = format!(
+        "select a.id, a.procedure_id, a.form_version_id, p.name as procedure_name, a.receipt_number, a.status, a.submitted_at, a.version, \
+         a.answers, r.version_seen from applications a join procedures p on p.id = a.procedure_id \
+         left join staff_reads r on r.application_id = a.id and r.staff_id = $1{} \
+         order by a.submitted_at desc, a.id desc limit ${nl}",
+        w.sql
+    );
+    let q = w.bind(sqlx::query(AssertSqlSafe(sql)));
+    let rows = q.fetch_all(db.pool()).await?;
+    use sqlx::FromRow;
+    Ok(rows
+        .iter()
+        .map(Row::from_row)
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// How many applications of the filter are in each status (the status filter itself ignored).
+pub async fn counts(db: &Db, staff: &Staff, f: &Filter) -> StoreResult<Vec<(Status, i64)>> {
+    let mut w = Where::new(staff);
+    w.filter(f, false);
+    let sql = format!(
+        "select a.status, count(*) from applications a \
+         left join staff_reads r on r.application_id = a.id and r.staff_id = $1{} group by a.status",
+        w.sql
+    );
+    let rows: Vec<(String, i64)> = w
+        .bind(sqlx::query(AssertSqlSafe(sql)))
+        .fetch_all(db.pool())
+        .await
+        .and_then(|rows| {
+            use sqlx::Row as _;
+            rows.iter()
+                .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+                .collect()
+        })?;
+    Ok(Status::ALL
+        .into_iter()
+        .filter(|s| *s != Status::Draft)
+        .map(|s| {
+            (
+                s,
+                rows.iter()
+                    .find(|(code, _)| code == s.code())
+                    .map(|r| r.1)
+                    .unwrap_or(0),
+            )
+        })
+        .collect())
+}

@@ -1,0 +1,189 @@
+//! Notifications to residents by e-mail: on receipt, on a correction request,
+//! on the decision. Jobs written in the same transaction as the change (the
+//! outbox, see `platform::jobs`) are sent here by the background worker,
+//! retried with backoff when the SMTP server fails.
+//!
+//! Each event has one job (its dedupe key names the event), and a job is
+//! marked done right after the server accepted the message, so one event gives
+//! one e-mail. (If the process died between the server's acceptance and that
+//! mark, the job would run again; the Message-ID is the same each time, so
+//! mail systems that deduplicate by it show one.) Nothing is sent unless an
+//! operator configured an SMTP server; without one the jobs are completed and
+//! the log says they were not sent.
+
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use platform::Platform;
+use platform::config::SmtpConfig;
+use platform::i18n::Lang;
+use platform::jobs::{Handler, Job, JobResult, Runner};
+use serde_json::Value;
+
+/// The notification kinds this module sends.
+pub const KINDS: &[&str] = &[
+    "notify.application_received",
+    "notify.correction_requested",
+    "notify.decision",
+];
+
+/// Builds the SMTP transport from the configuration.
+fn transport(cfg: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    let builder = match cfg.security.as_str() {
+        "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host),
+        "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&cfg.host)
+            .map_err(|e| e.to_string())?,
+        "tls" => {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&cfg.host).map_err(|e| e.to_string())?
+        }
+        other => {
+            return Err(format!(
+                "unknown SMTP security {other:?} (none, starttls or tls)"
+            ));
+        }
+    };
+    let mut builder = builder
+        .port(cfg.port)
+        .timeout(Some(std::time::Duration::from_secs(30)));
+    if let (Some(user), Some(password)) = (&cfg.username, &cfg.password) {
+        builder = builder.credentials(Credentials::new(
+            user.clone(),
+            password.expose().to_string(),
+        ));
+    }
+    Ok(builder.build())
+}
+
+/// Registers the notification handlers on `runner`.
+pub fn register(runner: &mut Runner, platform: Platform) {
+    for kind in KINDS {
+        let platform = platform.clone();
+        let handler: Handler = std::sync::Arc::new(move |job: Job| {
+            let platform = platform.clone();
+            Box::pin(async move { send(&platform, &job).await })
+        });
+        runner.register(kind, handler);
+    }
+}
+
+/// (e-mail, display name, locale, procedure, procedure in English, receipt number, application id).
+type Recipient = (String, String, String, String, String, Option<String>, i64);
+
+struct Mail {
+    to: String,
+    subject: String,
+    body: String,
+}
+
+async fn compose(platform: &Platform, job: &Job) -> Result<Option<Mail>, String> {
+    let payload = job.payload();
+    let id = payload
+        .get("application_id")
+        .and_then(Value::as_i64)
+        .ok_or("payload without application_id")?;
+    let db = &platform.db;
+    let row: Option<Recipient> = sqlx::query_as(
+        "select r.email, r.display_name, r.locale, p.name, p.name_en, a.receipt_number, a.id from applications a \
+         join residents r on r.id = a.resident_id join procedures p on p.id = a.procedure_id where a.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await
+    .map_err(|e| e.to_string())?;
+    let Some((email, display_name, locale, procedure, procedure_en, receipt, app_id)) = row else {
+        // The application is gone (a deleted draft): nothing to tell.
+        return Ok(None);
+    };
+    let lang = Lang::parse(&locale).unwrap_or_default();
+    let tr = platform.tr(lang);
+    let link = match &platform.config.base_url {
+        Some(base) => format!("{}/applications/{app_id}", base.trim_end_matches('/')),
+        None => tr.t("mail.link_unavailable").to_string(),
+    };
+    let name = if display_name.is_empty() {
+        tr.t("mail.dear_resident").to_string()
+    } else {
+        display_name
+    };
+    let mut args = vec![
+        ("name", name),
+        ("procedure", tr.pick(&procedure, &procedure_en).to_string()),
+        ("receipt", receipt.unwrap_or_default()),
+        ("link", link),
+        (
+            "site",
+            tr.pick(
+                &platform.config.branding.site_name,
+                &platform.config.branding.site_name_en,
+            )
+            .to_string(),
+        ),
+    ];
+    let key = match job.kind.as_str() {
+        "notify.application_received" => "mail.received",
+        "notify.correction_requested" => {
+            args.push((
+                "message",
+                payload
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            ));
+            "mail.returned"
+        }
+        "notify.decision" => {
+            let case = payload.get("case").and_then(Value::as_i64).unwrap_or(0);
+            let (outcome, reason): (String, String) = sqlx::query_as(
+                "select outcome, reason from approval_cases where id = $1 and application_id = $2",
+            )
+            .bind(case)
+            .bind(app_id)
+            .fetch_one(db.pool())
+            .await
+            .map_err(|e| e.to_string())?;
+            args.push(("reason", reason));
+            if outcome == "grant" {
+                "mail.granted"
+            } else {
+                "mail.refused"
+            }
+        }
+        other => return Err(format!("not a notification: {other}")),
+    };
+    Ok(Some(Mail {
+        to: email,
+        subject: tr.f(&format!("{key}.subject"), &args),
+        body: tr.f(&format!("{key}.body"), &args),
+    }))
+}
+
+async fn send(platform: &Platform, job: &Job) -> JobResult {
+    let Some(mail) = compose(platform, job).await? else {
+        return Ok(());
+    };
+    let Some(cfg) = &platform.config.smtp else {
+        tracing::info!(job = job.id, kind = %job.kind, "no SMTP server configured: notification not sent");
+        return Ok(());
+    };
+    let message = Message::builder()
+        .from(
+            cfg.from
+                .parse()
+                .map_err(|e| format!("invalid From address {:?}: {e}", cfg.from))?,
+        )
+        .to(mail
+            .to
+            .parse()
+            .map_err(|e| format!("invalid recipient: {e}"))?)
+        .subject(mail.subject)
+        .message_id(Some(format!("<job-{}@madoguchi>", job.id)))
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.body)
+        .map_err(|e| e.to_string())?;
+    transport(cfg)?
+        .send(message)
+        .await
+        .map_err(|e| format!("SMTP: {e}"))?;
+    Ok(())
+}
