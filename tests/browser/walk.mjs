@@ -180,9 +180,54 @@ async function journey({ js }) {
   console.log(`journey (${tag}) completed; receipt ${receipt.trim()}`);
 }
 
+// The section's staff on a tablet: inbox, an application, start the review,
+// return it for correction, and the other staff pages.
+async function staffJourney({ js }) {
+  const context = await browser.newContext({
+    javaScriptEnabled: js,
+    viewport: { width: 768, height: 1024 },
+    locale: 'ja-JP',
+    bypassCSP: true,
+  });
+  const page = await context.newPage();
+  const check = js ? (label) => axe(page, label) : async () => {};
+  await page.goto(`${base}/staff/signin`);
+  await page.fill('#email', 'hs.staff@pref.mie.example.jp');
+  await page.fill('#password', 'madoguchi-demo-2026');
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  expect(new URL(page.url()).pathname === '/staff', `staff land on the inbox (${page.url()})`);
+  await check('staff inbox');
+  const rows = await page.locator('tbody tr').count();
+  expect(rows >= 1, 'the inbox lists the applications sent');
+  // An application not yet processed (each journey sent one).
+  await Promise.all([page.waitForLoadState('load'), page.locator('tbody tr', { hasText: '送信済' }).first().locator('a').click()]);
+  await check('staff application');
+  if (await page.locator('button:has-text("処理を開始する")').count() > 0) {
+    await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("処理を開始する")')]);
+    expect((await page.textContent('.notice')).includes('処理を開始しました'), 'review started');
+    await check('staff application in review');
+  }
+  await page.fill('#message', '保護者の電話番号を記入してください。');
+  await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("差し戻す")')]);
+  expect((await page.textContent('.tag')).includes('差し戻し'), 'returned for correction');
+  await check('staff application returned');
+  await page.goto(`${base}/staff?status=returned`);
+  await check('staff inbox filtered');
+  await page.goto(`${base}/staff/approvals`);
+  await check('staff approvals');
+  await page.goto(`${base}/staff/delegations`);
+  await check('staff delegations');
+  await page.goto(`${base}/staff/procedures`);
+  await check('staff procedures');
+  await context.close();
+  console.log(`staff journey (${js ? 'js' : 'nojs'}) completed`);
+}
+
 try {
   await journey({ js: true });
   await journey({ js: false });
+  await staffJourney({ js: true });
+  await staffJourney({ js: false });
 } catch (e) {
   console.error(`journey failed: ${e.stack || e}`);
   await browser.close();
