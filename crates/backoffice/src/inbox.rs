@@ -174,9 +174,14 @@ pub async fn page(db: &Db, staff: &Staff, f: &Filter, limit: i64) -> StoreResult
 pub async fn counts(db: &Db, staff: &Staff, f: &Filter) -> StoreResult<Vec<(Status, i64)>> {
     let mut w = Where::new(staff);
     w.filter(f, false);
+    // The read marks are joined only when the unread filter needs them.
+    let join = if f.unread_only {
+        " left join staff_reads r on r.application_id = a.id and r.staff_id = $1"
+    } else {
+        ""
+    };
     let sql = format!(
-        "select a.status, count(*) from applications a \
-         left join staff_reads r on r.application_id = a.id and r.staff_id = $1{} group by a.status",
+        "select a.status, count(*) from applications a{join}{} group by a.status",
         w.sql
     );
     let rows: Vec<(String, i64)> = w

@@ -50,6 +50,19 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
         backends: Vec<String>,
     },
+    /// The staff inbox over HTTP with many applications: first, deep and filtered pages, counts.
+    Inbox {
+        /// Applications in the section.
+        #[arg(long, default_value_t = 100_000)]
+        applications: usize,
+        /// Requests per measured page kind.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+        postgres: String,
+        #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+        backends: Vec<String>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -88,29 +101,43 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Inbox {
+            applications,
+            requests,
+            postgres,
+            backends,
+        } => {
+            println!(
+                "madoguchi-bench inbox: {applications} applications in one section, {requests} requests per page kind"
+            );
+            for b in backends {
+                let backend = match b.as_str() {
+                    "sqlite" => Backend::Sqlite,
+                    "postgres" if postgres != "none" => Backend::Postgres,
+                    "postgres" => continue,
+                    other => anyhow::bail!("unknown backend {other}"),
+                };
+                with_scratch(backend, &postgres, |server_rt, client_rt, scratch| {
+                    inbox_bench(
+                        server_rt,
+                        client_rt,
+                        backend,
+                        scratch,
+                        applications,
+                        requests,
+                    )
+                })?;
+            }
+            Ok(())
+        }
     }
 }
 
-/// A scratch database: a file in a temporary directory, or a new PostgreSQL database.
-struct Scratch {
-    url: String,
-    dir: std::path::PathBuf,
-    pg: Option<(String, String)>,
-}
-
-fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()?)
-}
-
-fn run_backend(
+/// Runs `f` on a scratch database of `backend`, then removes it.
+fn with_scratch(
     backend: Backend,
     pg_admin: &str,
-    clients: usize,
-    warmup: Duration,
-    measure: Duration,
+    f: impl FnOnce(&tokio::runtime::Runtime, &tokio::runtime::Runtime, &Scratch) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let server_rt = runtime(2)?;
     let client_rt = runtime(2)?;
@@ -155,9 +182,7 @@ fn run_backend(
             }
         }
     })?;
-    let result = bench_on(
-        &server_rt, &client_rt, backend, &scratch, clients, warmup, measure,
-    );
+    let result = f(&server_rt, &client_rt, &scratch);
     server_rt.block_on(async {
         if let Some((admin, name)) = &scratch.pg
             && let Ok(db) = Db::connect(
@@ -179,6 +204,190 @@ fn run_backend(
     });
     let _ = std::fs::remove_dir_all(&scratch.dir);
     result
+}
+
+fn inbox_bench(
+    server_rt: &tokio::runtime::Runtime,
+    client_rt: &tokio::runtime::Runtime,
+    backend: Backend,
+    scratch: &Scratch,
+    applications: usize,
+    requests: usize,
+) -> anyhow::Result<()> {
+    println!("\n== {backend:?} ==");
+    let config = platform::config::Config {
+        data_dir: scratch.dir.clone(),
+        database_url: Some(platform::config::Secret::new(scratch.url.clone())),
+        db_max_connections: 16,
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let (app, base, token) = server_rt.block_on(async {
+        let app = madoguchi::app::build(config).await?;
+        madoguchi::demo::load(&app.platform.db).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        tokio::spawn(madoguchi::app::serve(app.clone(), listener, std::future::pending()));
+        let db = &app.platform.db;
+        let (hs, org, section, form): (i64, i64, i64, i64) =
+            sqlx::query_as("select id, organisation_id, section_id, current_form_id from procedures where code = 'mie-hs-entrance'").fetch_one(db.pool()).await?;
+        let resident = platform::accounts::insert_resident(db, "inbox-bench@example.jp", None, "").await?;
+        let answers = String::from_utf8(body(0).to_vec())?;
+        let answers: serde_json::Value = serde_json::from_str(&answers)?;
+        let answers = answers["answers"].to_string();
+        let mut handles = Vec::new();
+        for i in 0..applications {
+            let writer = app.procedures.writer.clone();
+            let s = procedures::writer::Submission::New(procedures::writer::NewSubmission {
+                resident_id: resident.id,
+                organisation_id: org,
+                organisation_code: "240001".into(),
+                section_id: section,
+                procedure_id: hs,
+                form_version_id: form,
+                answers: answers.clone(),
+                idempotency_key: format!("seed-{i}"),
+                request_hash: "seed".into(),
+            });
+            handles.push(tokio::spawn(async move { writer.submit(s).await }));
+            if handles.len() >= 2000 {
+                for h in handles.drain(..) {
+                    h.await?.map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
+            }
+        }
+        for h in handles {
+            h.await?.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        // A few in other states, for the filters.
+        sqlx::query("update applications set status = 'in_review' where id % 10 = 0").execute(db.pool()).await?;
+        let staff: i64 = sqlx::query_scalar("select id from staff where email = 'hs.staff@pref.mie.example.jp'").fetch_one(db.pool()).await?;
+        let token = platform::session::create(db, platform::session::Principal::Staff(staff), platform::session::SessionKind::Api).await?;
+        Ok::<_, anyhow::Error>((app, base, token))
+    })?;
+    println!(
+        "seeded {applications} applications in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let get = |path: String| {
+        let (client, token, base) = (client.clone(), token.clone(), base.clone());
+        async move {
+            let req = hyper::Request::get(format!("{base}{path}"))
+                .header("authorization", format!("Bearer {token}"))
+                .body(Full::new(Bytes::new()))?;
+            let t = Instant::now();
+            let res = client.request(req).await?;
+            let status = res.status();
+            let body = res.into_body().collect().await?.to_bytes();
+            anyhow::ensure!(
+                status == hyper::StatusCode::OK,
+                "{status}: {}",
+                String::from_utf8_lossy(&body)
+            );
+            Ok::<_, anyhow::Error>((t.elapsed().as_micros() as u64, body))
+        }
+    };
+    client_rt.block_on(async {
+        // A cursor deep in the list: the 50,000th application or so.
+        let mut cursor = String::new();
+        let mut pages = 0;
+        let mut path = "/api/v1/staff/applications".to_string();
+        while pages < (applications / 50 / 2).max(1) {
+            let (_, body) = get(path.clone()).await?;
+            let v: serde_json::Value = serde_json::from_slice(&body)?;
+            match v["next_before"].as_str() {
+                Some(next) => {
+                    cursor = next.to_string();
+                    path = format!("/api/v1/staff/applications?before={}", urlencode(next));
+                }
+                None => break,
+            }
+            pages += 1;
+        }
+        let kinds = [
+            ("first page", "/api/v1/staff/applications".to_string()),
+            (
+                "first page, status filter",
+                "/api/v1/staff/applications?status=in_review".to_string(),
+            ),
+            (
+                "first page, unread only",
+                "/api/v1/staff/applications?unread=1".to_string(),
+            ),
+            (
+                if pages > 1 {
+                    "deep page (keyset)"
+                } else {
+                    "second page"
+                },
+                format!("/api/v1/staff/applications?before={}", urlencode(&cursor)),
+            ),
+            (
+                "date range",
+                "/api/v1/staff/applications?from=2000-01-01&to=2100-12-31".to_string(),
+            ),
+        ];
+        for (name, path) in kinds {
+            let mut lat = Vec::with_capacity(requests);
+            for _ in 0..requests {
+                lat.push(get(path.clone()).await?.0);
+            }
+            lat.sort_unstable();
+            let p = |q: f64| {
+                lat[((lat.len() as f64 * q).ceil() as usize).clamp(1, lat.len()) - 1] as f64
+                    / 1000.0
+            };
+            println!(
+                "{name:<28} p50 {:>6.1} ms  p99 {:>6.1} ms  (50 rows and the counts per status)",
+                p(0.5),
+                p(0.99)
+            );
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    server_rt.block_on(app.platform.db.close());
+    Ok(())
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A scratch database: a file in a temporary directory, or a new PostgreSQL database.
+struct Scratch {
+    url: String,
+    dir: std::path::PathBuf,
+    pg: Option<(String, String)>,
+}
+
+fn runtime(threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()?)
+}
+
+fn run_backend(
+    backend: Backend,
+    pg_admin: &str,
+    clients: usize,
+    warmup: Duration,
+    measure: Duration,
+) -> anyhow::Result<()> {
+    with_scratch(backend, pg_admin, |server_rt, client_rt, scratch| {
+        bench_on(
+            server_rt, client_rt, backend, scratch, clients, warmup, measure,
+        )
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

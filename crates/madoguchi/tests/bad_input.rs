@@ -523,3 +523,47 @@ async fn no_request_however_malformed_gets_a_500() {
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     t.finish().await;
 }
+
+#[test]
+fn every_api_route_is_in_the_openapi_document() {
+    let doc: serde_json::Value =
+        serde_json::from_str(madoguchi::app::OPENAPI).expect("the document is JSON");
+    let documented: std::collections::BTreeSet<String> =
+        doc["paths"].as_object().unwrap().keys().cloned().collect();
+    let mut routed = std::collections::BTreeSet::new();
+    let root = common::repo_root().join("crates");
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && path.to_string_lossy().contains("/src/")
+            {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (i, _) in text.match_indices(".route(") {
+                    let rest = text[i + 7..].trim_start();
+                    if let Some(rest) = rest.strip_prefix('"') {
+                        let route = &rest[..rest.find('"').unwrap()];
+                        if route.starts_with("/api/v1/") && route != "/api/v1/openapi.json" {
+                            routed.insert(route.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(routed.len() >= 15, "routes found: {routed:?}");
+    let missing: Vec<&String> = routed.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "routes missing from openapi.json: {missing:?}"
+    );
+    let stale: Vec<&String> = documented
+        .iter()
+        .filter(|p| p.starts_with("/api/v1/"))
+        .filter(|p| !routed.contains(*p))
+        .collect();
+    assert!(stale.is_empty(), "documented but not routed: {stale:?}");
+}
