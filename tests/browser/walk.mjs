@@ -27,7 +27,25 @@ const browser = await chromium.launch({
 let checked = 0;
 const failures = [];
 
-async function axe(page, label) {
+// With JavaScript off axe cannot run in the page itself: the DOM the page
+// rendered (its scripts removed, as they never ran) is checked in a page of a
+// JavaScript-enabled context of the same size, with the page's styles.
+const axeContexts = new Map();
+async function axeNoJs(page, label) {
+  const viewport = page.viewportSize();
+  const key = `${viewport.width}x${viewport.height}`;
+  if (!axeContexts.has(key)) axeContexts.set(key, await browser.newContext({ viewport, locale: 'ja-JP', bypassCSP: true }));
+  const origin = new URL(page.url()).origin;
+  const html = (await page.content())
+    .replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '')
+    .replace(/<head([^>]*)>/i, `<head$1><base href="${origin}/">`);
+  const copy = await axeContexts.get(key).newPage();
+  await copy.setContent(html, { waitUntil: 'load' });
+  await axe(copy, label, page.url());
+  await copy.close();
+}
+
+async function axe(page, label, url = page.url()) {
   await page.evaluate(axeSource);
   const result = await page.evaluate(async () =>
     // eslint-disable-next-line no-undef
@@ -35,11 +53,11 @@ async function axe(page, label) {
   checked += 1;
   if (result.violations.length > 0) {
     for (const v of result.violations) {
-      failures.push(`${label} (${page.url()}): ${v.id} [${v.impact}] ${v.help}\n` +
+      failures.push(`${label} (${url}): ${v.id} [${v.impact}] ${v.help}\n` +
         v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary.replace(/\n/g, ' ')}`).join('\n'));
     }
   }
-  console.log(`axe ${result.violations.length === 0 ? 'ok  ' : 'FAIL'} ${label} ${page.url()}`);
+  console.log(`axe ${result.violations.length === 0 ? 'ok  ' : 'FAIL'} ${label} ${url}`);
 }
 
 function expect(cond, message) {
@@ -223,7 +241,84 @@ async function staffJourney({ js }) {
   console.log(`staff journey (${js ? 'js' : 'nojs'}) completed`);
 }
 
+// The public dashboard on a phone (plan → project → KPI, the inventory, in
+// Japanese and English), then the DX office entering a target revision and an
+// actual on a tablet. axe runs in both contexts: with JavaScript off the page's
+// own scripts are disabled, and axe is injected through the DevTools protocol.
+async function dashboardJourney({ js }) {
+  const context = await browser.newContext({
+    javaScriptEnabled: js,
+    viewport: { width: 360, height: 740 },
+    locale: 'ja-JP',
+    bypassCSP: true,
+  });
+  const page = await context.newPage();
+  const tag = js ? 'js' : 'nojs';
+  const check = (label) => (js ? axe : axeNoJs)(page, `${label} (${tag})`);
+  async function fits(label) {
+    const width = await page.evaluate(() => document.documentElement.scrollWidth).catch(() => 360);
+    expect(width <= 360, `${label}: the page is ${width}px wide on a 360px screen`);
+  }
+  await page.goto(`${base}/plans`);
+  await check('plans');
+  await fits('plans');
+  await Promise.all([page.waitForLoadState('load'), page.click('a:has-text("DX・働き方改革推進基本方針")')]);
+  await check('Toyama plan');
+  await fits('Toyama plan');
+  const planUrl = page.url();
+  expect((await page.locator('section[aria-labelledby^="project-"]').count()) === 10, 'Toyama has ten projects');
+  await page.selectOption('#fy', '2021');
+  await Promise.all([page.waitForLoadState('load'), page.click('form.search-form button')]);
+  expect(page.url().includes('fy=2021'), 'the year is chosen without JavaScript');
+  expect((await page.content()).includes('0.54'), 'FY2021 電子申請対応手続数 shows 0.54');
+  await Promise.all([page.waitForLoadState('load'), page.locator('section[aria-labelledby^="project-"] h2 a').first().click()]);
+  await check('Toyama project');
+  await fits('Toyama project');
+  await Promise.all([page.waitForLoadState('load'), page.locator('h3 a').nth(2).click()]);
+  await check('KPI with a revised target');
+  expect((await page.content()).includes('から修正'), 'the revised target shows its previous value');
+  await page.goto(`${base}/inventory/240001`);
+  await check('Mie inventory');
+  await fits('Mie inventory');
+  await page.goto(`${base}/inventory/240001?priority=1`);
+  await check('Mie inventory, priority procedures');
+  await page.goto(`${base}/plans`);
+  await Promise.all([page.waitForLoadState('load'), page.click('a:has-text("みえデジタル戦略推進計画")')]);
+  await check('Mie plan');
+  await page.goto(planUrl);
+  await Promise.all([page.waitForLoadState('load'), page.click('a[hreflang="en"]')]);
+  await check('Toyama plan in English');
+  await context.close();
+
+  const staff = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 768, height: 1024 }, locale: 'ja-JP', bypassCSP: true });
+  const sp = await staff.newPage();
+  const scheck = (label) => (js ? axe : axeNoJs)(sp, `${label} (${tag})`);
+  await sp.goto(`${base}/staff/signin`);
+  await sp.fill('#email', 'admin@pref.toyama.example.jp');
+  await sp.fill('#password', 'madoguchi-demo-2026');
+  await Promise.all([sp.waitForLoadState('load'), sp.click('.button-group button')]);
+  await sp.goto(`${base}/staff/plans`);
+  await scheck('DX office plans');
+  await Promise.all([sp.waitForLoadState('load'), sp.locator('a[href^="/staff/kpis/"]').first().click()]);
+  await scheck('DX office KPI');
+  await sp.selectOption('#t-fy', '2023');
+  await sp.fill('#t-value', '5,500');
+  await Promise.all([sp.waitForLoadState('load'), sp.click('button:has-text("目標を修正する")')]);
+  expect((await sp.content()).includes('修正の理由を入力してください'), 'a revision without a reason is refused');
+  await scheck('DX office KPI with an error');
+  await sp.selectOption('#t-fy', '2023');
+  await sp.fill('#t-value', '5,500');
+  await sp.fill('#t-reason', `ブラウザからの修正 (${tag})`);
+  await Promise.all([sp.waitForLoadState('load'), sp.click('button:has-text("目標を修正する")')]);
+  expect((await sp.content()).includes('保存しました'), 'the revision is saved');
+  await scheck('DX office KPI saved');
+  await staff.close();
+  console.log(`dashboard journey (${tag}) completed`);
+}
+
 try {
+  await dashboardJourney({ js: false });
+  await dashboardJourney({ js: true });
   await journey({ js: true });
   await journey({ js: false });
   await staffJourney({ js: true });

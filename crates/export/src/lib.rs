@@ -299,6 +299,16 @@ impl CsvRows {
         self.line(&fields)
     }
 
+    /// The byte-order mark (UTF-8) and a header row of plain titles.
+    pub fn titles(&mut self, titles: &[String]) -> Vec<u8> {
+        let mut out = Vec::new();
+        if self.encoding == CsvEncoding::Utf8Bom {
+            out.extend_from_slice(b"\xEF\xBB\xBF");
+        }
+        out.extend(self.line(titles));
+        out
+    }
+
     fn line(&mut self, fields: &[String]) -> Vec<u8> {
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
@@ -326,6 +336,28 @@ impl CsvRows {
             }
         }
     }
+}
+
+/// A small table (a plan's KPIs, an inventory) as an `.xlsx` workbook in
+/// memory: one sheet, a bold header row frozen at the top.
+pub fn table_workbook(
+    sheet: &str,
+    titles: &[String],
+    rows: &[Vec<Cell>],
+) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    let date = Format::new().set_num_format("yyyy/mm/dd");
+    let ws = workbook.add_worksheet();
+    ws.set_name(sheet_name(sheet))?;
+    for (i, t) in titles.iter().enumerate() {
+        ws.write_string_with_format(0, i as u16, t, &bold)?;
+    }
+    for (r, cells) in rows.iter().enumerate() {
+        write_cells(ws, 1 + r as u32, cells, &date)?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    Ok(workbook.save_to_buffer()?)
 }
 
 #[derive(Debug, thiserror::Error)]

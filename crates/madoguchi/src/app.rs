@@ -20,6 +20,7 @@ pub fn migrations() -> Vec<&'static [MigrationSource]> {
         platform::MIGRATIONS,
         procedures::MIGRATIONS,
         backoffice::MIGRATIONS,
+        plans::MIGRATIONS,
     ]
 }
 
@@ -30,6 +31,7 @@ pub fn locales() -> Vec<LocaleSource> {
         platform::JP_LOCALES,
         procedures::LOCALES,
         backoffice::LOCALES,
+        plans::LOCALES,
     ]
 }
 
@@ -45,6 +47,7 @@ pub struct App {
     pub platform: Platform,
     pub procedures: Procedures,
     pub backoffice: backoffice::Backoffice,
+    pub plans: plans::Plans,
     /// The background jobs' handlers (notifications); `serve` runs them.
     pub jobs: platform::jobs::Runner,
     pub router: Router,
@@ -96,11 +99,15 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         platform: platform.clone(),
         procedures: procedures.clone(),
     };
+    let plans = plans::Plans {
+        platform: platform.clone(),
+    };
     let mut jobs = platform::jobs::Runner::new();
     backoffice::notify::register(&mut jobs, platform.clone());
     let routes = platform::web::router()
         .merge(procedures::router(procedures.clone()))
         .merge(backoffice::router(backoffice.clone()))
+        .merge(plans::router(plans.clone()))
         .merge(platform::web::assets::router(ASSETS))
         .route("/api/v1/openapi.json", get(openapi));
     let router = platform::web::finish(routes, platform.clone());
@@ -108,6 +115,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         platform,
         procedures,
         backoffice,
+        plans,
         jobs,
         router,
     })

@@ -88,6 +88,27 @@ enum ImportWhat {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Imports a plan file (TOML: the plan, its projects, measures and KPIs).
+    Plan {
+        file: PathBuf,
+        /// Replaces a plan of the same organisation and code, with everything under it.
+        #[arg(long)]
+        replace: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Imports an organisation's procedure inventory (手続棚卸: CSV in UTF-8 or Shift_JIS, or .xlsx).
+    Inventory {
+        file: PathBuf,
+        /// The organisation's code (地方公共団体コード).
+        #[arg(long)]
+        organisation: String,
+        /// Imports the rows without errors and reports the others (otherwise a file with errors changes nothing).
+        #[arg(long)]
+        valid_rows_only: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -185,6 +206,107 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     );
                     for e in errors {
                         eprintln!("  {e}");
+                    }
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        Command::Import {
+            what:
+                ImportWhat::Plan {
+                    file,
+                    replace,
+                    data,
+                },
+        } => {
+            let config = load_config(&data, None)?;
+            let db = crate::app::open_database(&config).await?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let plan: plans::data::PlanFile = match toml::from_str(&text) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("{} was not imported: {e}", file.display());
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            match plans::store::load(&db, &plan, replace, platform::audit::Actor::Cli).await {
+                Ok(Some(id)) => {
+                    println!("imported {} as plan {id}", file.display());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(None) => {
+                    eprintln!(
+                        "{}: the organisation already has a plan {:?}; nothing was changed (--replace replaces it)",
+                        file.display(),
+                        plan.plan.code
+                    );
+                    Ok(ExitCode::from(2))
+                }
+                Err(platform::StoreError::Conflict(problems)) => {
+                    eprintln!(
+                        "{} was not imported; nothing was changed. Problems:",
+                        file.display()
+                    );
+                    for p in problems.split("; ") {
+                        eprintln!("  {p}");
+                    }
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Import {
+            what:
+                ImportWhat::Inventory {
+                    file,
+                    organisation,
+                    valid_rows_only,
+                    data,
+                },
+        } => {
+            let config = load_config(&data, None)?;
+            let db = crate::app::open_database(&config).await?;
+            let org = platform::orgs::organisation_by_code(&db, &organisation)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no organisation with the code {organisation}"))?;
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let catalogue = platform::i18n::Catalogue::load(&crate::app::locales(), None)?;
+            let tr =
+                platform::i18n::Tr::new(std::sync::Arc::new(catalogue), platform::i18n::Lang::En);
+            match plans::inventory::import(
+                &db,
+                org.id,
+                &bytes,
+                &name,
+                valid_rows_only,
+                platform::audit::Actor::Cli,
+            )
+            .await
+            {
+                Ok(report) => {
+                    println!(
+                        "imported {} procedures from {}",
+                        report.imported,
+                        file.display()
+                    );
+                    for e in &report.skipped {
+                        println!("  skipped: {}", e.message(&tr));
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(errors) => {
+                    eprintln!(
+                        "{} was not imported; nothing was changed. Problems:",
+                        file.display()
+                    );
+                    for e in &errors {
+                        eprintln!("  {}", e.message(&tr));
                     }
                     Ok(ExitCode::from(2))
                 }

@@ -52,6 +52,26 @@ pub const FILES: &[(&str, &str)] = &[
 /// The procedure bundles, in loading order (a municipality after its prefecture).
 const BUNDLES: &[&str] = &["mie.toml", "toyama.toml", "fukushima.toml", "tsu.toml"];
 
+/// The plans transcribed from the seeds (`demo/plans/`, see its README).
+pub const PLANS: &[(&str, &str)] = &[
+    (
+        "plans/toyama.toml",
+        include_str!("../demo/plans/toyama.toml"),
+    ),
+    ("plans/mie.toml", include_str!("../demo/plans/mie.toml")),
+    (
+        "plans/fukushima.toml",
+        include_str!("../demo/plans/fukushima.toml"),
+    ),
+];
+
+/// Procedure inventories (手続棚卸): (organisation code, file name, contents).
+pub const INVENTORIES: &[(&str, &str, &[u8])] = &[(
+    "240001",
+    "mie-inventory.csv",
+    include_bytes!("../demo/plans/mie-inventory.csv"),
+)];
+
 fn file(path: &str) -> Result<String, String> {
     FILES
         .iter()
@@ -192,6 +212,39 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
             .ok_or_else(|| anyhow::anyhow!("demo route: no procedure {}", r.procedure))?;
         if backoffice::approvals::route_for(db, p.id).await? != r.steps {
             backoffice::approvals::set_route(db, org.id, p.id, &r.steps, None).await?;
+        }
+    }
+    for (path, text) in PLANS {
+        let plan: plans::data::PlanFile =
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("demo plan {path}: {e}"))?;
+        plans::store::load(db, &plan, false, platform::audit::Actor::System)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo plan {path}: {e}"))?;
+    }
+    for (code, name, bytes) in INVENTORIES {
+        let org = orgs::organisation_by_code(db, code)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo inventory {name}: no organisation {code}"))?;
+        if plans::inventory::items(db, org.id).await?.is_empty() {
+            plans::inventory::import(
+                db,
+                org.id,
+                bytes,
+                name,
+                false,
+                platform::audit::Actor::System,
+            )
+            .await
+            .map_err(|errors| {
+                anyhow::anyhow!(
+                    "demo inventory {name}: {}",
+                    errors
+                        .iter()
+                        .map(|e| format!("line {} {}: {} {}", e.line, e.column, e.code, e.value))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            })?;
         }
     }
     let password = people.password.clone();

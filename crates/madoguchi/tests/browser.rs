@@ -1,6 +1,7 @@
 //! The browser leg: serves the demo on a real socket and runs
 //! `tests/browser/walk.mjs` in Debian's headless chromium (the resident's
-//! journey to the receipt, axe on every page, JavaScript on and off).
+//! journey to the receipt, the staff's inbox and review, the plans dashboard
+//! and the DX office's KPI pages; axe on every page, JavaScript on and off).
 //!
 //! Needs `chromium`, `node` and the packages of `tests/browser` (installed by
 //! `scripts/setup-test-deps`). Without them the test is skipped with a note,

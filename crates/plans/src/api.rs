@@ -1,0 +1,578 @@
+//! `/api/v1` for plans, KPIs and the inventory: open to anyone for reading
+//! (the plans are public documents), with the DX office's entries under
+//! `/api/v1/staff`, authorised exactly like the staff pages.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use export::CsvEncoding;
+use platform::i18n::Tr;
+use platform::web::{
+    ApiJson, ApiMultipart, AppError, CurrentStaff, FieldError, PageQuery, RequestContext,
+};
+use procedures::flow::parse_id;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::kpi::Target;
+use crate::store::{self, EntryError, KpiView, Plan, Project};
+use crate::views::{self, RollUpRow};
+use crate::{Plans, inventory};
+
+pub fn router() -> Router<Plans> {
+    Router::new()
+        .route("/api/v1/plans", get(list_plans))
+        .route("/api/v1/plans/{id}", get(get_plan))
+        .route("/api/v1/plans/{id}/kpis.csv", get(plan_csv))
+        .route("/api/v1/plans/{id}/kpis.xlsx", get(plan_xlsx))
+        .route("/api/v1/kpis", get(search_kpis))
+        .route("/api/v1/kpis/{id}", get(get_kpi))
+        .route("/api/v1/inventory/{org}", get(get_inventory))
+        .route("/api/v1/staff/kpis/{id}/actuals", post(enter_actual))
+        .route("/api/v1/staff/kpis/{id}/targets", post(revise_target))
+        .route("/api/v1/staff/inventory", post(import_inventory))
+}
+
+async fn plan_json(state: &Plans, p: &Plan) -> Result<Value, AppError> {
+    let org = state
+        .platform
+        .orgs
+        .get(&state.platform.db, p.organisation_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(json!({
+        "id": p.id,
+        "code": p.code,
+        "organisation": {"code": org.code, "name": org.name, "name_en": org.name_en},
+        "title": p.title,
+        "title_en": p.title_en,
+        "period": {"start_fiscal_year": p.period_start, "end_fiscal_year": p.period_end},
+        "source": p.source,
+        "links": {"html": format!("/plans/{}", p.id), "kpis_csv": format!("/api/v1/plans/{}/kpis.csv", p.id)},
+    }))
+}
+
+async fn list_plans(State(state): State<Plans>) -> Result<Response, AppError> {
+    let mut items = Vec::new();
+    for p in store::plans(&state.platform.db).await? {
+        items.push(plan_json(&state, &p).await?);
+    }
+    Ok(Json(json!({ "items": items })).into_response())
+}
+
+/// A KPI as the API gives it: targets as the plan writes them (with their
+/// revisions), actuals with their source, and the achievement ratio per year.
+pub fn kpi_json(plan: &Plan, project: Option<&Project>, k: &KpiView) -> Value {
+    let targets: Vec<Value> = k
+        .targets
+        .iter()
+        .map(|t| {
+            json!({
+                "series": t.series,
+                "fiscal_year": t.fiscal_year,
+                "target": t.target,
+                "display": t.target.display(&k.kpi.unit),
+                "revisions": t.revisions.iter().map(|r| json!({
+                    "previous": r.previous,
+                    "reason": r.reason,
+                    "revised_at": r.revised_at.jst().to_rfc3339(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let actuals: Vec<Value> = k
+        .actuals
+        .iter()
+        .map(|a| {
+            json!({
+                "series": a.series,
+                "fiscal_year": a.fiscal_year,
+                "value": a.value,
+                "text": a.text,
+                "source": a.source,
+                "recorded_on": a.recorded_on,
+                "live": a.live,
+            })
+        })
+        .collect();
+    let achievement: Vec<Value> = plan
+        .years()
+        .filter_map(|fy| {
+            k.achievement(fy)
+                .map(|r| json!({"fiscal_year": fy, "ratio": r}))
+        })
+        .collect();
+    json!({
+        "id": k.kpi.id,
+        "code": k.kpi.code,
+        "plan": {"id": plan.id, "title": plan.title},
+        "project": project.map(|p| json!({"id": p.id, "number": p.number, "title": p.title})),
+        "name": k.kpi.name,
+        "name_en": k.kpi.name_en,
+        "unit": k.kpi.unit,
+        "cumulative": k.kpi.cumulative,
+        "direction": k.kpi.direction,
+        "is_new": k.kpi.is_new,
+        "series": k.kpi.series(),
+        "baseline": {"fiscal_year": k.kpi.baseline_fy, "value": k.kpi.baseline_value, "text": k.kpi.baseline_text},
+        "bound_metric": k.kpi.bound_metric,
+        "targets": targets,
+        "actuals": actuals,
+        "achievement": achievement,
+        "department": k.kpi.department,
+        "source": k.kpi.source,
+        "note": k.kpi.note,
+        "links": {"html": format!("/kpis/{}", k.kpi.id)},
+    })
+}
+
+fn roll_up_json(rows: &[RollUpRow]) -> Vec<Value> {
+    rows.iter()
+        .map(|r| {
+            json!({
+                "label": r.label,
+                "measured": r.roll_up.measured,
+                "achieved": r.roll_up.achieved,
+                "average_ratio": r.roll_up.average_ratio,
+                "computed_grade": r.computed_grade.map(String::from),
+                "decided_grade": r.decided_grade,
+                "decided_reason": r.decided_reason,
+            })
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+struct FyQuery {
+    #[serde(default)]
+    fy: String,
+}
+
+async fn get_plan(
+    State(state): State<Plans>,
+    req: RequestContext,
+    Path(id): Path<String>,
+    PageQuery(q): PageQuery<FyQuery>,
+) -> Result<Response, AppError> {
+    let tr = req.tr(&state.platform);
+    let db = &state.platform.db;
+    let plan = store::plan(db, parse_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let projects = store::projects(db, plan.id).await?;
+    let visions = store::visions(db, plan.id).await?;
+    let kpis = store::kpis_of_plan(db, &plan).await?;
+    let decided = store::decided_grades(db, plan.id).await?;
+    let fy =
+        q.fy.parse::<i32>()
+            .ok()
+            .filter(|f| plan.years().contains(f))
+            .unwrap_or_else(|| views::latest_year(&plan, &kpis));
+    let summary = views::summary(&plan, &projects, &visions, &kpis, &decided, fy, &tr);
+    let mut body = plan_json(&state, &plan).await?;
+    body["description"] = json!(plan.description);
+    body["notes"] = json!(plan.notes());
+    body["visions"] = json!(visions.iter().map(|v| json!({"id": v.id, "number": v.number, "title": v.title, "title_en": v.title_en})).collect::<Vec<_>>());
+    body["projects"] = json!(
+        projects
+            .iter()
+            .map(|p| json!({
+                "id": p.id,
+                "number": p.number,
+                "title": p.title,
+                "title_en": p.title_en,
+                "vision_id": p.vision_id,
+                "lead_department": p.lead_department,
+                "policy_area": p.policy_area,
+                "kpis": kpis.iter().filter(|k| k.kpi.project_id == Some(p.id)).map(|k| k.kpi.id).collect::<Vec<_>>(),
+                "links": {"html": format!("/plans/{}/projects/{}", plan.id, p.id)},
+            }))
+            .collect::<Vec<_>>()
+    );
+    body["kpis"] = json!(
+        kpis.iter()
+            .map(|k| kpi_json(
+                &plan,
+                k.kpi
+                    .project_id
+                    .and_then(|id| projects.iter().find(|p| p.id == id)),
+                k
+            ))
+            .collect::<Vec<_>>()
+    );
+    body["roll_ups"] = json!({
+        "fiscal_year": fy,
+        "plan": {"measured": summary.plan.measured, "achieved": summary.plan.achieved, "average_ratio": summary.plan.average_ratio},
+        "by_project": roll_up_json(&summary.by_project),
+        "by_vision": roll_up_json(&summary.by_vision),
+        "by_department": roll_up_json(&summary.by_department),
+        "by_policy_area": roll_up_json(&summary.by_area),
+    });
+    Ok(Json(body).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct CsvQuery {
+    #[serde(default)]
+    encoding: String,
+}
+
+async fn plan_table(
+    state: &Plans,
+    id: &str,
+    tr: &Tr,
+) -> Result<(Plan, Vec<String>, Vec<Vec<export::Cell>>), AppError> {
+    let db = &state.platform.db;
+    let plan = store::plan(db, parse_id(id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let projects = store::projects(db, plan.id).await?;
+    let kpis = store::kpis_of_plan(db, &plan).await?;
+    let (titles, rows) = views::kpi_table(&plan, &projects, &kpis, tr);
+    Ok((plan, titles, rows))
+}
+
+fn attachment(content_type: &'static str, name: &str, body: Vec<u8>) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        name.replace(['"', '\\'], "_")
+    );
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn plan_csv(
+    State(state): State<Plans>,
+    req: RequestContext,
+    Path(id): Path<String>,
+    PageQuery(q): PageQuery<CsvQuery>,
+) -> Result<Response, AppError> {
+    let tr = req.tr(&state.platform);
+    let encoding = match q.encoding.as_str() {
+        "" | "utf8" => CsvEncoding::Utf8Bom,
+        "sjis" => CsvEncoding::ShiftJis,
+        _ => return Err(AppError::bad_request("unknown_encoding")),
+    };
+    let (plan, titles, rows) = plan_table(&state, &id, &tr).await?;
+    let mut csv = export::CsvRows::new(encoding);
+    let mut body = csv.titles(&titles);
+    for r in &rows {
+        body.extend(csv.row(r));
+    }
+    let content_type = if encoding == CsvEncoding::ShiftJis {
+        "text/csv; charset=Shift_JIS"
+    } else {
+        "text/csv; charset=utf-8"
+    };
+    Ok(attachment(
+        content_type,
+        &format!("plan-{}-kpis.csv", plan.code),
+        body,
+    ))
+}
+
+async fn plan_xlsx(
+    State(state): State<Plans>,
+    req: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let tr = req.tr(&state.platform);
+    let (plan, titles, rows) = plan_table(&state, &id, &tr).await?;
+    let sheet = tr.pick(&plan.title, &plan.title_en).to_string();
+    let body = tokio::task::spawn_blocking(move || export::table_workbook(&sheet, &titles, &rows))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+    Ok(attachment(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("plan-{}-kpis.xlsx", plan.code),
+        body,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn search_kpis(
+    State(state): State<Plans>,
+    PageQuery(q): PageQuery<SearchQuery>,
+) -> Result<Response, AppError> {
+    let db = &state.platform.db;
+    let mut items = Vec::new();
+    let mut projects: Vec<Project> = Vec::new();
+    for (plan, k) in store::search(db, q.q.trim()).await? {
+        if let Some(pid) = k.kpi.project_id
+            && !projects.iter().any(|p| p.id == pid)
+        {
+            projects.extend(store::project(db, pid).await?);
+        }
+        items.push(kpi_json(
+            &plan,
+            k.kpi
+                .project_id
+                .and_then(|id| projects.iter().find(|p| p.id == id)),
+            &k,
+        ));
+    }
+    Ok(Json(json!({ "items": items })).into_response())
+}
+
+async fn get_kpi(State(state): State<Plans>, Path(id): Path<String>) -> Result<Response, AppError> {
+    let db = &state.platform.db;
+    let (plan, k) = store::kpi(db, parse_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let project = match k.kpi.project_id {
+        Some(p) => store::project(db, p).await?,
+        None => None,
+    };
+    Ok(Json(kpi_json(&plan, project.as_ref(), &k)).into_response())
+}
+
+async fn get_inventory(
+    State(state): State<Plans>,
+    Path(org): Path<String>,
+) -> Result<Response, AppError> {
+    let db = &state.platform.db;
+    let org = platform::orgs::organisation_by_code(db, &org)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let items = inventory::items(db, org.id).await?;
+    if items.is_empty() {
+        return Err(AppError::NotFound);
+    }
+    let current = jp::fiscal::fiscal_year_of(platform::Timestamp::now().jst().date_naive());
+    let planned = inventory::planned_shares(db, org.id, true, 2022..=current.max(2026)).await?;
+    Ok(Json(json!({
+        "organisation": {"code": org.code, "name": org.name, "name_en": org.name_en},
+        "shares": {
+            "all": inventory::shares(db, org.id, false).await?,
+            "priority": inventory::shares(db, org.id, true).await?,
+        },
+        "planned_priority_volume_share": planned.iter().map(|(fy, v)| json!({"fiscal_year": fy, "share": v})).collect::<Vec<_>>(),
+        "items": items.iter().map(|(i, online)| {
+            let mut v = json!(i);
+            v["online"] = json!(online);
+            v
+        }).collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
+fn dx_office(staff: &platform::accounts::Staff) -> Result<(), AppError> {
+    use platform::accounts::Role;
+    if staff.has(Role::DxOffice) || staff.has(Role::OrgAdmin) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden { code: "forbidden" })
+    }
+}
+
+fn entry_error(e: EntryError, field: &str, tr: &Tr) -> AppError {
+    match e {
+        EntryError::NotFound => AppError::NotFound,
+        EntryError::Store(e) => e.into(),
+        EntryError::Invalid(key) => invalid(field_of(key, field), key, tr),
+    }
+}
+
+/// The field an entry error is about.
+fn field_of(key: &str, default: &str) -> String {
+    match key {
+        "plans.error.year_outside_plan" => "fiscal_year",
+        "plans.error.source_required" => "source",
+        "plans.error.reason_required" => "reason",
+        "plans.error.unknown_series" => "series",
+        _ => default,
+    }
+    .to_string()
+}
+
+fn invalid(field: String, key: &str, tr: &Tr) -> AppError {
+    AppError::Validation {
+        fields: vec![FieldError {
+            field,
+            code: key.to_string(),
+            message: tr.t(key).to_string(),
+        }],
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActualBody {
+    fiscal_year: i32,
+    #[serde(default)]
+    series: String,
+    value: f64,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    recorded_on: Option<String>,
+}
+
+async fn enter_actual(
+    State(state): State<Plans>,
+    req: RequestContext,
+    staff: CurrentStaff,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ActualBody>,
+) -> Result<Response, AppError> {
+    dx_office(&staff.staff)?;
+    let tr = req.tr(&state.platform);
+    let id = parse_id(&id)?;
+    let date = match body.recorded_on.as_deref().filter(|d| !d.trim().is_empty()) {
+        Some(d) => Some(
+            jp::wareki::parse_date(d)
+                .map_err(|_| invalid("recorded_on".into(), "plans.error.date", &tr))?
+                .format("%Y-%m-%d")
+                .to_string(),
+        ),
+        None => None,
+    };
+    store::enter_actual(
+        &state.platform.db,
+        id,
+        body.fiscal_year,
+        &body.series,
+        body.value,
+        &body.source,
+        date.as_deref(),
+        &staff.staff,
+    )
+    .await
+    .map_err(|e| entry_error(e, "value", &tr))?;
+    let (plan, k) = store::kpi(&state.platform.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((StatusCode::OK, Json(kpi_json(&plan, None, &k))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetBody {
+    kind: String,
+    #[serde(default)]
+    value: Option<f64>,
+    #[serde(default)]
+    low: Option<f64>,
+    #[serde(default)]
+    high: Option<f64>,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+impl TargetBody {
+    fn target(&self) -> Option<Target> {
+        Some(match self.kind.as_str() {
+            "value" => Target::Value { value: self.value? },
+            "range" => Target::Range {
+                low: self.low?,
+                high: self.high?,
+            },
+            "at_least" => Target::AtLeast { value: self.value? },
+            "at_most" => Target::AtMost { value: self.value? },
+            "text" => Target::Text {
+                text: self.text.clone()?.trim().to_string(),
+            },
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevisionBody {
+    fiscal_year: i32,
+    #[serde(default)]
+    series: String,
+    target: TargetBody,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn revise_target(
+    State(state): State<Plans>,
+    req: RequestContext,
+    staff: CurrentStaff,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RevisionBody>,
+) -> Result<Response, AppError> {
+    dx_office(&staff.staff)?;
+    let tr = req.tr(&state.platform);
+    let id = parse_id(&id)?;
+    let target = body
+        .target
+        .target()
+        .ok_or_else(|| invalid("target".into(), "plans.error.target_invalid", &tr))?;
+    store::revise_target(
+        &state.platform.db,
+        id,
+        body.fiscal_year,
+        &body.series,
+        &target,
+        &body.reason,
+        &staff.staff,
+    )
+    .await
+    .map_err(|e| entry_error(e, "target", &tr))?;
+    let (plan, k) = store::kpi(&state.platform.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((StatusCode::OK, Json(kpi_json(&plan, None, &k))).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct ImportQuery {
+    #[serde(default)]
+    valid_rows_only: String,
+}
+
+async fn import_inventory(
+    State(state): State<Plans>,
+    req: RequestContext,
+    staff: CurrentStaff,
+    PageQuery(q): PageQuery<ImportQuery>,
+    ApiMultipart(form): ApiMultipart,
+) -> Result<Response, AppError> {
+    dx_office(&staff.staff)?;
+    let tr = req.tr(&state.platform);
+    let file = form
+        .files
+        .first()
+        .ok_or_else(|| invalid("file".into(), "plans.error.file_missing", &tr))?;
+    let valid_only = matches!(q.valid_rows_only.as_str(), "1" | "true");
+    match inventory::import(&state.platform.db, staff.staff.organisation_id, &file.bytes, &file.filename, valid_only, platform::audit::Actor::Staff(staff.staff.id)).await {
+        Ok(report) => Ok(Json(json!({
+            "imported": report.imported,
+            "skipped": report.skipped.iter().map(|e| json!({"line": e.line, "column": e.column, "code": e.code, "value": e.value, "message": e.message(&tr)})).collect::<Vec<_>>(),
+        }))
+        .into_response()),
+        Err(errors) => Err(AppError::Validation {
+            fields: errors
+                .iter()
+                .map(|e| FieldError {
+                    field: format!("file.line{}.{}", e.line, e.column),
+                    code: e.code.to_string(),
+                    message: e.message(&tr),
+                })
+                .collect(),
+        }),
+    }
+}

@@ -1,0 +1,634 @@
+//! The procedure inventory (行政手続等の棚卸調査): every procedure of an
+//! organisation, online or not, in the national survey's columns plus the
+//! prefecture's own (県独自/法定, 年間受付件数, 重点手続, planned fiscal year).
+//!
+//! Imported from CSV (UTF-8, UTF-8 with BOM, Shift_JIS/CP932: the encoding is
+//! recognised) or `.xlsx` in that layout, with a header row naming the
+//! columns. Every bad row is reported with its line and reason, and nothing
+//! is imported from a file with errors unless the caller asks for the valid
+//! rows only. A row naming a madoguchi procedure (`madoguchi手続コード`)
+//! counts as online as soon as that procedure is published online: the shares
+//! are computed at the time of asking.
+
+use platform::db::{Db, StoreResult, Timestamp};
+use serde::Serialize;
+
+/// The columns, by their header in the survey's layout (and an English alias).
+pub const COLUMNS: &[(&str, &str)] = &[
+    ("手続ID", "item_id"),
+    ("手続名", "name"),
+    ("根拠法令", "legal_basis"),
+    ("手続類型", "kind"),
+    ("手続主体", "actor"),
+    ("手続の受け手", "recipient"),
+    ("オンライン化の実施状況", "online_status"),
+    ("実施予定", "plan"),
+    ("懸念点", "concerns"),
+    ("実施時期", "timing"),
+    ("本人確認手法", "identity_method"),
+    ("手数料", "fee"),
+    ("納付方法", "payment_method"),
+    ("総手続件数", "total_count"),
+    ("オンライン手続件数", "online_count"),
+    ("非オンライン手続件数", "offline_count"),
+    ("添付書類", "attachments"),
+    ("ライフイベント", "life_events"),
+    ("県独自・法定", "basis"),
+    ("年間受付件数", "annual_volume"),
+    ("重点手続", "priority"),
+    ("デジタル化予定年度", "planned_fy"),
+    ("madoguchi手続コード", "procedure_code"),
+];
+
+/// One row of the inventory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Item {
+    pub item_id: String,
+    pub name: String,
+    pub legal_basis: String,
+    pub kind: String,
+    pub actor: String,
+    pub recipient: String,
+    pub online_status: i64,
+    pub plan_text: String,
+    pub concerns: String,
+    pub timing: String,
+    pub identity_method: String,
+    pub fee: String,
+    pub payment_method: String,
+    pub total_count: Option<i64>,
+    pub online_count: Option<i64>,
+    pub offline_count: Option<i64>,
+    pub attachments: String,
+    pub life_events: String,
+    pub basis: String,
+    pub annual_volume: Option<i64>,
+    #[sqlx(try_from = "platform::db::DbBool")]
+    pub priority: bool,
+    pub planned_fy: Option<i64>,
+    pub procedure_code: String,
+}
+
+/// A problem with one row of an import file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// The line of the file (the header is line 1).
+    pub line: usize,
+    pub column: String,
+    /// The message key (`plans.row.*`).
+    pub code: &'static str,
+    /// The offending value, or a detail the message names.
+    pub value: String,
+}
+
+impl RowError {
+    fn new(line: usize, column: &str, code: &'static str, value: impl Into<String>) -> RowError {
+        RowError {
+            line,
+            column: column.to_string(),
+            code,
+            value: value.into(),
+        }
+    }
+
+    /// The problem in the reader's language: `3行目（手続名）: 手続名が空欄です。`
+    pub fn message(&self, tr: &platform::i18n::Tr) -> String {
+        let what = tr.f1(self.code, "value", &self.value);
+        if self.column.is_empty() {
+            tr.f(
+                "plans.row.at_line",
+                &[("line", self.line.to_string()), ("message", what)],
+            )
+        } else {
+            tr.f(
+                "plans.row.at_cell",
+                &[
+                    ("line", self.line.to_string()),
+                    ("column", self.column.clone()),
+                    ("message", what),
+                ],
+            )
+        }
+    }
+}
+
+/// Decodes a CSV file: UTF-8 with or without BOM, else Shift_JIS (CP932).
+pub fn decode(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return String::from_utf8_lossy(rest).into_owned();
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::SHIFT_JIS.decode(bytes).0.into_owned(),
+    }
+}
+
+/// Reads the rows of a CSV text or an `.xlsx` file as (line, cells), the header first.
+pub fn rows(bytes: &[u8], name: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
+    if bytes.starts_with(b"PK\x03\x04") || name.to_ascii_lowercase().ends_with(".xlsx") {
+        use calamine::Reader;
+        let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec()))
+            .map_err(|e| format!("not a readable .xlsx file: {e}"))?;
+        let sheet = wb
+            .sheet_names()
+            .first()
+            .cloned()
+            .ok_or("the workbook has no sheet")?;
+        let range = wb.worksheet_range(&sheet).map_err(|e| e.to_string())?;
+        return Ok(range
+            .rows()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    i + 1,
+                    r.iter()
+                        .map(|c| match c {
+                            calamine::Data::Float(f) if f.fract() == 0.0 => {
+                                format!("{}", *f as i64)
+                            }
+                            other => other.to_string(),
+                        })
+                        .collect(),
+                )
+            })
+            .collect());
+    }
+    let text = decode(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    for rec in reader.records() {
+        let rec =
+            rec.map_err(|e| format!("line {}: {e}", e.position().map(|p| p.line()).unwrap_or(0)))?;
+        let line = rec
+            .position()
+            .map(|p| p.line() as usize)
+            .unwrap_or(out.len() + 1);
+        out.push((line, rec.iter().map(|s| s.trim().to_string()).collect()));
+    }
+    Ok(out)
+}
+
+fn parse_count(s: &str) -> Result<Option<i64>, String> {
+    let s = jp::width::normalize_width(s).replace([',', ' '], "");
+    if s.is_empty() || s == "-" || s == "－" {
+        return Ok(None);
+    }
+    s.parse::<i64>().ok().filter(|n| *n >= 0).map(Some).ok_or(s)
+}
+
+fn parse_status(s: &str) -> Result<i64, String> {
+    let s = jp::width::normalize_width(s);
+    let t = s.trim();
+    match t {
+        "1" | "実施済" | "実施済み" | "1 実施済" => Ok(1),
+        "2" | "未実施" | "2 未実施" => Ok(2),
+        "3" | "適用除外" | "3 適用除外" => Ok(3),
+        "4" | "その他" | "4 その他" => Ok(4),
+        _ => match t.chars().next() {
+            Some(c @ '1'..='4') if t.len() > 1 => Ok(i64::from(c as u8 - b'0')),
+            _ => Err(t.to_string()),
+        },
+    }
+}
+
+fn parse_flag(s: &str) -> Result<bool, String> {
+    match jp::width::normalize_width(s).trim() {
+        "" | "0" | "-" | "×" | "いいえ" | "false" | "no" => Ok(false),
+        "1" | "○" | "〇" | "◯" | "はい" | "true" | "yes" | "重点" => Ok(true),
+        other => Err(other.to_string()),
+    }
+}
+
+fn parse_basis(s: &str) -> Result<String, String> {
+    match s.trim() {
+        "" => Ok(String::new()),
+        "県独自" | "独自" | "市町村独自" | "local" => Ok("local".into()),
+        "法定" | "法定受託" | "statutory" => Ok("statutory".into()),
+        other => Err(other.to_string()),
+    }
+}
+
+/// A fiscal year as `2023`, `令和5年度`, `R5`, `H30年度`; the text back if it is not one.
+pub fn parse_fy(s: &str) -> Result<Option<i64>, String> {
+    let s = jp::width::normalize_width(s).replace(' ', "");
+    let s = s.trim_end_matches("年度").trim_end_matches('年');
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(y) = s.parse::<i64>() {
+        return if (1989..=2100).contains(&y) {
+            Ok(Some(y))
+        } else {
+            Err(y.to_string())
+        };
+    }
+    let eras = [
+        ("令和", 2018),
+        ("R", 2018),
+        ("r", 2018),
+        ("平成", 1988),
+        ("H", 1988),
+        ("h", 1988),
+    ];
+    for (prefix, base) in eras {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            let n = if rest == "元" {
+                Some(1)
+            } else {
+                rest.parse::<i64>().ok()
+            };
+            if let Some(n) = n.filter(|n| (1..=99).contains(n)) {
+                return Ok(Some(base + n));
+            }
+        }
+    }
+    Err(s.to_string())
+}
+
+/// Parses the rows (header first) into items, collecting every row's problems.
+pub fn parse(rows: &[(usize, Vec<String>)]) -> Result<Vec<(usize, Item)>, Vec<RowError>> {
+    let Some((_, header)) = rows.first() else {
+        return Err(vec![RowError::new(1, "", "plans.row.empty_file", "")]);
+    };
+    let index: Vec<Option<usize>> = COLUMNS
+        .iter()
+        .map(|(ja, en)| {
+            header.iter().position(|h| {
+                let h = h.trim().trim_start_matches('\u{feff}');
+                h == *ja || h.eq_ignore_ascii_case(en)
+            })
+        })
+        .collect();
+    let mut errors = Vec::new();
+    for (i, (ja, _)) in COLUMNS.iter().enumerate().take(2) {
+        if index[i].is_none() {
+            errors.push(RowError::new(1, ja, "plans.row.column_required", *ja));
+        }
+    }
+    if index[6].is_none() {
+        errors.push(RowError::new(
+            1,
+            COLUMNS[6].0,
+            "plans.row.column_required",
+            COLUMNS[6].0,
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut items = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for (line, cells) in rows.iter().skip(1) {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let get = |i: usize| {
+            index[i]
+                .and_then(|j| cells.get(j))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default()
+        };
+        let mut err = |col: usize, code: &'static str, value: String| {
+            errors.push(RowError::new(*line, COLUMNS[col].0, code, value))
+        };
+        let mut item = Item {
+            item_id: get(0),
+            name: get(1),
+            ..Default::default()
+        };
+        if item.item_id.is_empty() {
+            err(0, "plans.row.id_empty", String::new());
+        } else if let Some(first) = seen.insert(item.item_id.clone(), *line) {
+            err(0, "plans.row.id_duplicate", first.to_string());
+        }
+        if item.name.is_empty() {
+            err(1, "plans.row.name_empty", String::new());
+        }
+        for (col, field) in [
+            (2, &mut item.legal_basis),
+            (3, &mut item.kind),
+            (4, &mut item.actor),
+            (5, &mut item.recipient),
+            (7, &mut item.plan_text),
+            (8, &mut item.concerns),
+            (9, &mut item.timing),
+            (10, &mut item.identity_method),
+            (11, &mut item.fee),
+            (12, &mut item.payment_method),
+            (16, &mut item.attachments),
+            (17, &mut item.life_events),
+            (22, &mut item.procedure_code),
+        ] {
+            *field = get(col);
+        }
+        match parse_status(&get(6)) {
+            Ok(s) => item.online_status = s,
+            Err(e) => err(6, "plans.row.status", e),
+        }
+        for (col, slot) in [
+            (13, &mut item.total_count),
+            (14, &mut item.online_count),
+            (15, &mut item.offline_count),
+            (19, &mut item.annual_volume),
+        ] {
+            match parse_count(&get(col)) {
+                Ok(v) => *slot = v,
+                Err(e) => err(col, "plans.row.count", e),
+            }
+        }
+        match parse_basis(&get(18)) {
+            Ok(b) => item.basis = b,
+            Err(e) => err(18, "plans.row.basis", e),
+        }
+        match parse_flag(&get(20)) {
+            Ok(f) => item.priority = f,
+            Err(e) => err(20, "plans.row.flag", e),
+        }
+        match parse_fy(&get(21)) {
+            Ok(f) => item.planned_fy = f,
+            Err(e) => err(21, "plans.row.fiscal_year", e),
+        }
+        if let (Some(t), Some(o), Some(n)) =
+            (item.total_count, item.online_count, item.offline_count)
+            && o + n != t
+        {
+            err(13, "plans.row.counts_sum", format!("{t} ≠ {o} + {n}"));
+        }
+        items.push((*line, item));
+    }
+    if errors.is_empty() {
+        Ok(items)
+    } else {
+        Err(errors)
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub imported: usize,
+    pub skipped: Vec<RowError>,
+}
+
+/// Imports an inventory file for an organisation: every row or, when the file
+/// has errors, nothing (unless `valid_rows_only`, which imports the rows
+/// without errors and reports the others).
+pub async fn import(
+    db: &Db,
+    organisation_id: i64,
+    bytes: &[u8],
+    name: &str,
+    valid_rows_only: bool,
+    by: platform::audit::Actor,
+) -> Result<ImportReport, Vec<RowError>> {
+    let all = rows(bytes, name)
+        .map_err(|detail| vec![RowError::new(0, "", "plans.row.unreadable", detail)])?;
+    let (items, skipped) = match parse(&all) {
+        Ok(items) => (items, Vec::new()),
+        Err(errors) if valid_rows_only && !errors.iter().any(|e| e.line == 1) => {
+            let bad: std::collections::HashSet<usize> = errors.iter().map(|e| e.line).collect();
+            let good: Vec<(usize, Vec<String>)> = all
+                .iter()
+                .enumerate()
+                .filter(|(i, (line, _))| *i == 0 || !bad.contains(line))
+                .map(|(_, r)| r.clone())
+                .collect();
+            (parse(&good)?, errors)
+        }
+        Err(errors) => return Err(errors),
+    };
+    let db_err = |e: platform::StoreError| {
+        tracing::error!(error = %e, "inventory import failed");
+        vec![RowError::new(0, "", "plans.row.database", "")]
+    };
+    let mut tx = db.begin().await.map_err(db_err)?;
+    let now = Timestamp::now();
+    for (_, it) in &items {
+        sqlx::query(
+            "insert into inventory_items (organisation_id, item_id, name, legal_basis, kind, actor, recipient, online_status, \
+             plan_text, concerns, timing, identity_method, fee, payment_method, total_count, online_count, offline_count, \
+             attachments, life_events, basis, annual_volume, priority, planned_fy, procedure_code, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) \
+             on conflict (organisation_id, item_id) do update set name = excluded.name, legal_basis = excluded.legal_basis, \
+             kind = excluded.kind, actor = excluded.actor, recipient = excluded.recipient, online_status = excluded.online_status, \
+             plan_text = excluded.plan_text, concerns = excluded.concerns, timing = excluded.timing, \
+             identity_method = excluded.identity_method, fee = excluded.fee, payment_method = excluded.payment_method, \
+             total_count = excluded.total_count, online_count = excluded.online_count, offline_count = excluded.offline_count, \
+             attachments = excluded.attachments, life_events = excluded.life_events, basis = excluded.basis, \
+             annual_volume = excluded.annual_volume, priority = excluded.priority, planned_fy = excluded.planned_fy, \
+             procedure_code = excluded.procedure_code, updated_at = excluded.updated_at",
+        )
+        .bind(organisation_id)
+        .bind(&it.item_id)
+        .bind(&it.name)
+        .bind(&it.legal_basis)
+        .bind(&it.kind)
+        .bind(&it.actor)
+        .bind(&it.recipient)
+        .bind(it.online_status)
+        .bind(&it.plan_text)
+        .bind(&it.concerns)
+        .bind(&it.timing)
+        .bind(&it.identity_method)
+        .bind(&it.fee)
+        .bind(&it.payment_method)
+        .bind(it.total_count)
+        .bind(it.online_count)
+        .bind(it.offline_count)
+        .bind(&it.attachments)
+        .bind(&it.life_events)
+        .bind(&it.basis)
+        .bind(it.annual_volume)
+        .bind(it.priority)
+        .bind(it.planned_fy)
+        .bind(&it.procedure_code)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_err(e.into()))?;
+    }
+    platform::audit::append(
+        &mut tx,
+        platform::audit::Entry {
+            organisation_id: Some(organisation_id),
+            actor: by,
+            action: "inventory.imported",
+            subject_kind: "organisation",
+            subject_id: Some(organisation_id),
+            detail: serde_json::json!({"file": name, "rows": items.len(), "skipped": skipped.len()}),
+        },
+    )
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(ImportReport {
+        imported: items.len(),
+        skipped,
+    })
+}
+
+/// How much of the inventory is online (by count and by annual volume).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Shares {
+    pub total: i64,
+    pub online: i64,
+    pub count_share: Option<f64>,
+    pub volume_total: i64,
+    pub volume_online: i64,
+    pub volume_share: Option<f64>,
+}
+
+/// The SQL condition for "online": reported as 実施済, or linked to a
+/// procedure madoguchi publishes online now.
+const ONLINE: &str = "(i.online_status = 1 or exists (select 1 from procedures p where p.organisation_id = i.organisation_id \
+    and p.code = i.procedure_code and i.procedure_code <> '' and p.status = 'published' and p.online = $2 and p.current_form_id is not null))";
+
+/// The shares of the organisation's inventory (of its priority procedures only, if asked).
+pub async fn shares(db: &Db, organisation_id: i64, priority_only: bool) -> StoreResult<Shares> {
+    let sql = format!(
+        "select count(*), cast(coalesce(sum(case when {ONLINE} then 1 else 0 end), 0) as bigint), \
+         cast(coalesce(sum(coalesce(i.annual_volume, 0)), 0) as bigint), \
+         cast(coalesce(sum(case when {ONLINE} then coalesce(i.annual_volume, 0) else 0 end), 0) as bigint) \
+         from inventory_items i where i.organisation_id = $1{}",
+        if priority_only {
+            " and i.priority = $3"
+        } else {
+            ""
+        }
+    );
+    let mut q = sqlx::query_as::<_, (i64, i64, i64, i64)>(sqlx::AssertSqlSafe(sql))
+        .bind(organisation_id)
+        .bind(true);
+    if priority_only {
+        q = q.bind(true);
+    }
+    let (total, online, volume_total, volume_online) = q.fetch_one(db.pool()).await?;
+    Ok(Shares {
+        total,
+        online,
+        count_share: (total > 0).then(|| online as f64 / total as f64),
+        volume_total,
+        volume_online,
+        volume_share: (volume_total > 0).then(|| volume_online as f64 / volume_total as f64),
+    })
+}
+
+/// Share of the annual volume planned to be online by each fiscal year
+/// (already online, or planned for that year or before), priority procedures or all.
+pub async fn planned_shares(
+    db: &Db,
+    organisation_id: i64,
+    priority_only: bool,
+    years: std::ops::RangeInclusive<i32>,
+) -> StoreResult<Vec<(i32, Option<f64>)>> {
+    let mut out = Vec::new();
+    for fy in years {
+        let sql = format!(
+            "select cast(coalesce(sum(coalesce(i.annual_volume, 0)), 0) as bigint), \
+             cast(coalesce(sum(case when {ONLINE} or (i.planned_fy is not null and i.planned_fy <= $3) then coalesce(i.annual_volume, 0) else 0 end), 0) as bigint) \
+             from inventory_items i where i.organisation_id = $1{}",
+            if priority_only {
+                " and i.priority = $4"
+            } else {
+                ""
+            }
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql))
+            .bind(organisation_id)
+            .bind(true)
+            .bind(i64::from(fy));
+        if priority_only {
+            q = q.bind(true);
+        }
+        let (total, planned) = q.fetch_one(db.pool()).await?;
+        out.push((fy, (total > 0).then(|| planned as f64 / total as f64)));
+    }
+    Ok(out)
+}
+
+/// The organisation's inventory, with whether each item is online now.
+pub async fn items(db: &Db, organisation_id: i64) -> StoreResult<Vec<(Item, bool)>> {
+    let sql = format!(
+        "select i.item_id, i.name, i.legal_basis, i.kind, i.actor, i.recipient, i.online_status, i.plan_text, i.concerns, \
+         i.timing, i.identity_method, i.fee, i.payment_method, i.total_count, i.online_count, i.offline_count, i.attachments, \
+         i.life_events, i.basis, i.annual_volume, i.priority, i.planned_fy, i.procedure_code, \
+         case when {ONLINE} then 1 else 0 end as is_online from inventory_items i where i.organisation_id = $1 order by i.item_id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(organisation_id)
+        .bind(true)
+        .fetch_all(db.pool())
+        .await?;
+    use sqlx::{FromRow, Row};
+    rows.iter()
+        .map(|r| Ok((Item::from_row(r)?, r.try_get::<i64, _>("is_online")? == 1)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CSV: &str = "手続ID,手続名,オンライン化の実施状況,年間受付件数,重点手続,県独自・法定,デジタル化予定年度\n\
+        A-1,三重県立高等学校入学願書,1,17000,○,県独自,令和4年度\n\
+        A-2,三重おもいやり駐車場利用証 新規・更新交付申請,2,12600,○,県独自,R5\n";
+
+    #[test]
+    fn utf8_bom_and_shift_jis_read_the_same() {
+        let utf8 = rows(CSV.as_bytes(), "x.csv").unwrap();
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(CSV.as_bytes());
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(CSV);
+        assert_eq!(rows(&bom, "x.csv").unwrap(), utf8);
+        assert_eq!(rows(&sjis, "x.csv").unwrap(), utf8);
+        let items = parse(&utf8).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].1.planned_fy, Some(2022));
+        assert_eq!(items[1].1.planned_fy, Some(2023));
+        assert!(items[0].1.priority);
+        assert_eq!(items[1].1.annual_volume, Some(12600));
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_with_its_line() {
+        let bad = format!("{CSV}A-3,,5,-3,maybe,国,令和99999年度\nA-1,重複,1,,,,\n");
+        let errors = parse(&rows(bad.as_bytes(), "x.csv").unwrap()).unwrap_err();
+        let lines: Vec<(usize, &str)> =
+            errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        for expected in [
+            (4, "手続名"),
+            (4, "オンライン化の実施状況"),
+            (4, "年間受付件数"),
+            (4, "重点手続"),
+            (4, "県独自・法定"),
+            (4, "デジタル化予定年度"),
+            (5, "手続ID"),
+        ] {
+            assert!(
+                lines.contains(&expected),
+                "{expected:?} missing in {errors:?}"
+            );
+        }
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.code == "plans.row.id_duplicate" && e.value == "2"),
+            "the duplicate names the first line"
+        );
+    }
+
+    #[test]
+    fn fiscal_years_in_every_form() {
+        assert_eq!(parse_fy("令和5年度"), Ok(Some(2023)));
+        assert_eq!(parse_fy("R5"), Ok(Some(2023)));
+        assert_eq!(parse_fy("令和元年度"), Ok(Some(2019)));
+        assert_eq!(parse_fy("H30"), Ok(Some(2018)));
+        assert_eq!(parse_fy("２０２４"), Ok(Some(2024)));
+        assert_eq!(parse_fy(""), Ok(None));
+        assert!(parse_fy("来年").is_err());
+    }
+}
