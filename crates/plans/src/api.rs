@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::kpi::Target;
+use crate::pages::dx_office;
 use crate::store::{self, EntryError, KpiView, Plan, Project};
 use crate::views::{self, RollUpRow};
 use crate::{Plans, inventory};
@@ -373,15 +374,6 @@ async fn get_inventory(
         }).collect::<Vec<_>>(),
     }))
     .into_response())
-}
-
-fn dx_office(staff: &platform::accounts::Staff) -> Result<(), AppError> {
-    use platform::accounts::Role;
-    if staff.has(Role::DxOffice) || staff.has(Role::OrgAdmin) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden { code: "forbidden" })
-    }
 }
 
 fn entry_error(e: EntryError, field: &str, tr: &Tr) -> AppError {

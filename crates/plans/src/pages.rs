@@ -636,7 +636,7 @@ async fn inventory_page(
 
 // --- The DX office's pages ---
 
-fn dx_office(staff: &Staff) -> Result<(), AppError> {
+pub(crate) fn dx_office(staff: &Staff) -> Result<(), AppError> {
     if staff.has(Role::DxOffice) || staff.has(Role::OrgAdmin) {
         Ok(())
     } else {
@@ -775,6 +775,26 @@ async fn staff_kpi_render(
     render_status(status, &page)
 }
 
+/// Where an entry leads: on to `next`, or back to the KPI's page with the reason it was refused.
+async fn after_entry(
+    state: &Plans,
+    ctx: PageCtx,
+    staff: &Staff,
+    kpi_id: i64,
+    result: Result<(), EntryError>,
+    next: String,
+) -> Result<Response, AppError> {
+    match result {
+        Ok(()) => Ok(Redirect::to(&next).into_response()),
+        Err(EntryError::NotFound) => Err(AppError::NotFound),
+        Err(EntryError::Store(e)) => Err(e.into()),
+        Err(EntryError::Invalid(key)) => {
+            let msg = ctx.t(key).to_string();
+            staff_kpi_render(state, ctx, staff, kpi_id, None, Some(msg)).await
+        }
+    }
+}
+
 #[derive(Deserialize, Default)]
 struct SavedQuery {
     #[serde(default)]
@@ -824,7 +844,7 @@ async fn staff_actual(
         Some(Ok(d)) => Some(d),
         None => None,
     };
-    match store::enter_actual(
+    let result = store::enter_actual(
         &state.platform.db,
         id,
         fy,
@@ -834,16 +854,16 @@ async fn staff_actual(
         date.as_deref(),
         &staff.staff,
     )
+    .await;
+    after_entry(
+        &state,
+        ctx,
+        &staff.staff,
+        id,
+        result,
+        format!("/staff/kpis/{id}?saved=1"),
+    )
     .await
-    {
-        Ok(()) => Ok(Redirect::to(&format!("/staff/kpis/{id}?saved=1")).into_response()),
-        Err(EntryError::NotFound) => Err(AppError::NotFound),
-        Err(EntryError::Store(e)) => Err(e.into()),
-        Err(EntryError::Invalid(key)) => {
-            let msg = ctx.t(key).to_string();
-            staff_kpi_render(&state, ctx, &staff.staff, id, None, Some(msg)).await
-        }
-    }
 }
 
 /// A target from the revision form's fields.
@@ -888,7 +908,7 @@ async fn staff_target(
         let msg = ctx.t("plans.error.not_a_number").to_string();
         return staff_kpi_render(&state, ctx, &staff.staff, id, None, Some(msg)).await;
     };
-    match store::revise_target(
+    let result = store::revise_target(
         &state.platform.db,
         id,
         fy,
@@ -897,16 +917,16 @@ async fn staff_target(
         form.text("reason"),
         &staff.staff,
     )
+    .await;
+    after_entry(
+        &state,
+        ctx,
+        &staff.staff,
+        id,
+        result,
+        format!("/staff/kpis/{id}?saved=1"),
+    )
     .await
-    {
-        Ok(()) => Ok(Redirect::to(&format!("/staff/kpis/{id}?saved=1")).into_response()),
-        Err(EntryError::NotFound) => Err(AppError::NotFound),
-        Err(EntryError::Store(e)) => Err(e.into()),
-        Err(EntryError::Invalid(key)) => {
-            let msg = ctx.t(key).to_string();
-            staff_kpi_render(&state, ctx, &staff.staff, id, None, Some(msg)).await
-        }
-    }
 }
 
 async fn staff_grade(
@@ -925,7 +945,7 @@ async fn staff_grade(
         .ok_or(AppError::NotFound)?;
     let fy: i32 = form.text("fiscal_year").parse().unwrap_or(0);
     let kpi_id: i64 = form.text("kpi").parse().unwrap_or(0);
-    match store::decide_grade(
+    let result = store::decide_grade(
         db,
         &plan,
         form.text("policy_area"),
@@ -934,16 +954,16 @@ async fn staff_grade(
         form.text("reason"),
         &staff.staff,
     )
+    .await;
+    after_entry(
+        &state,
+        ctx,
+        &staff.staff,
+        kpi_id,
+        result,
+        format!("/plans/{id}?fy={fy}"),
+    )
     .await
-    {
-        Ok(()) => Ok(Redirect::to(&format!("/plans/{id}?fy={fy}")).into_response()),
-        Err(EntryError::NotFound) => Err(AppError::NotFound),
-        Err(EntryError::Store(e)) => Err(e.into()),
-        Err(EntryError::Invalid(key)) => {
-            let msg = ctx.t(key).to_string();
-            staff_kpi_render(&state, ctx, &staff.staff, kpi_id, None, Some(msg)).await
-        }
-    }
 }
 
 async fn staff_inventory(
