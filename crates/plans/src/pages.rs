@@ -540,13 +540,37 @@ struct InventoryRow {
     basis: String,
 }
 
+/// A row of the inventory's shares, formatted (1,234 and 41.2%).
+struct SharesRow {
+    total: String,
+    online: String,
+    count_share: String,
+    volume_total: String,
+    volume_online: String,
+    volume_share: String,
+}
+
+impl SharesRow {
+    fn of(s: &inventory::Shares) -> SharesRow {
+        let n = |v: i64| kpi::number(v as f64);
+        SharesRow {
+            total: n(s.total),
+            online: n(s.online),
+            count_share: pct(s.count_share),
+            volume_total: n(s.volume_total),
+            volume_online: n(s.volume_online),
+            volume_share: pct(s.volume_share),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "plans/inventory.html")]
 struct InventoryPage {
     ctx: PageCtx,
     organisation: String,
-    all: inventory::Shares,
-    priority: inventory::Shares,
+    all: SharesRow,
+    priority: SharesRow,
     chart: String,
     planned: Vec<(String, String)>,
     rows: Vec<InventoryRow>,
@@ -619,8 +643,8 @@ async fn inventory_page(
         .collect();
     let page = InventoryPage {
         organisation: tr.pick(&org.name, &org.name_en).to_string(),
-        all,
-        priority,
+        all: SharesRow::of(&all),
+        priority: SharesRow::of(&priority),
         chart,
         planned: planned
             .iter()
