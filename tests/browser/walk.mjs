@@ -312,6 +312,19 @@ async function dashboardJourney({ js }) {
   await Promise.all([sp.waitForLoadState('load'), sp.click('button:has-text("目標を修正する")')]);
   expect((await sp.content()).includes('保存しました'), 'the revision is saved');
   await scheck('DX office KPI saved');
+  await sp.goto(`${base}/staff/plans`);
+  await Promise.all([sp.waitForLoadState('load'), sp.locator('a[href*="/projects/"]').first().click()]);
+  await scheck('DX office roadmap');
+  const form = sp.locator('form[action^="/staff/roadmap/"]').last();
+  await form.locator('textarea[name="text"]').fill('');
+  await Promise.all([sp.waitForLoadState('load'), form.locator('button').click()]);
+  expect((await sp.content()).includes('その年度の取組を入力してください'), 'a roadmap entry without text is refused');
+  await scheck('DX office roadmap with an error');
+  const again = sp.locator('form[action^="/staff/roadmap/"]').last();
+  await again.locator('textarea[name="text"]').fill(`ブラウザから記録した取組 (${tag})`);
+  await again.locator('select[name="status"]').selectOption('in_progress');
+  await Promise.all([sp.waitForLoadState('load'), again.locator('button').click()]);
+  expect((await sp.content()).includes('保存しました'), 'the roadmap entry is saved');
   await staff.close();
   console.log(`dashboard journey (${tag}) completed`);
 }

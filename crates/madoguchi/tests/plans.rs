@@ -714,3 +714,185 @@ async fn malformed_input_to_plans_gets_a_clear_client_error() {
     }
     app.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dx_office_keeps_the_roadmap_and_loads_plan_files() {
+    for backend in backends() {
+        let app = TestApp::with_demo(backend).await;
+        let mut c = app.client();
+        let toyama = plan_of(&mut c, "160008").await;
+        let plan = toyama["id"].as_i64().unwrap();
+        let project = &toyama["projects"][0];
+        let measure = project["measures"][0]["id"].as_i64().unwrap();
+        let mut dx = app.client();
+        dx.page_sign_in("admin@pref.toyama.example.jp", DEMO_PASSWORD, true)
+            .await;
+        let page_uri = format!("/staff/plans/{plan}/projects/{}", project["id"]);
+        let page = dx.get(&page_uri).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        let csrf = page.csrf();
+
+        // Without the year's text: refused, what was typed kept.
+        let uri = format!("/staff/roadmap/{measure}/2023");
+        let res = dx
+            .post_form(
+                &uri,
+                &[
+                    ("_csrf", &csrf),
+                    ("status", "delayed"),
+                    ("text", " "),
+                    ("check", "入札不調"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text().contains("その年度の取組を入力してください")
+                && res.text().contains("入札不調")
+        );
+        for bad in [
+            format!("/staff/roadmap/{measure}/2030"),
+            format!("/staff/roadmap/{measure}/x"),
+            "/staff/roadmap/999999/2023".to_string(),
+        ] {
+            let res = dx
+                .post_form(&bad, &[("_csrf", &csrf), ("status", "done"), ("text", "t")])
+                .await;
+            assert!(
+                res.status == StatusCode::UNPROCESSABLE_ENTITY
+                    || res.status == StatusCode::NOT_FOUND,
+                "{bad}: {}",
+                res.status
+            );
+        }
+        let res = dx
+            .post_form(
+                &uri,
+                &[
+                    ("_csrf", &csrf),
+                    ("status", "delayed"),
+                    ("text", "電子申請の対象を全補助金へ拡大"),
+                    ("check", "入札不調"),
+                    ("act", "再入札"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        assert!(
+            dx.get(&res.location())
+                .await
+                .text()
+                .contains("保存しました")
+        );
+        let after = plan_of(&mut c, "160008").await;
+        let entry = after["projects"][0]["measures"][0]["roadmap"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["fiscal_year"] == 2023)
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (
+                entry["status"].as_str(),
+                entry["text"].as_str(),
+                entry["act"].as_str()
+            ),
+            (
+                Some("delayed"),
+                Some("電子申請の対象を全補助金へ拡大"),
+                Some("再入札")
+            )
+        );
+        let public = c
+            .get(&format!("/plans/{plan}/projects/{}", project["id"]))
+            .await
+            .text();
+        assert!(public.contains("電子申請の対象を全補助金へ拡大") && public.contains("再入札"));
+
+        // Another organisation's DX office finds nothing; section staff are refused.
+        let mut mie = app.client();
+        mie.page_sign_in("dx@pref.mie.example.jp", DEMO_PASSWORD, true)
+            .await;
+        let mie_csrf = mie.get("/staff/plans").await.csrf();
+        assert_eq!(mie.get(&page_uri).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            mie.post_form(
+                &uri,
+                &[("_csrf", &mie_csrf), ("status", "done"), ("text", "x")]
+            )
+            .await
+            .status,
+            StatusCode::NOT_FOUND
+        );
+        let mut section = app.client();
+        section
+            .page_sign_in("subsidy.staff@pref.toyama.example.jp", DEMO_PASSWORD, true)
+            .await;
+        assert_eq!(section.get(&page_uri).await.status, StatusCode::FORBIDDEN);
+
+        // A plan file: another organisation's is refused; a new one loads once, then only with "replace".
+        let file = TSU_PLAN
+            .replace("242012", "160008")
+            .replace("tsu-test", "toyama-next");
+        let res = dx
+            .post_multipart(
+                "/staff/plans/file",
+                &[("_csrf", &csrf)],
+                &[("file", "tsu.toml", TSU_PLAN.as_bytes())],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().contains("別の団体"));
+        let res = dx
+            .post_multipart(
+                "/staff/plans/file",
+                &[("_csrf", &csrf)],
+                &[("file", "p.toml", b"[plan\ntitle = ")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let res = dx
+            .post_multipart(
+                "/staff/plans/file",
+                &[("_csrf", &csrf)],
+                &[("file", "next.toml", file.as_bytes())],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        assert!(
+            dx.get(&res.location())
+                .await
+                .text()
+                .contains("計画を読み込みました")
+        );
+        let res = dx
+            .post_multipart(
+                "/staff/plans/file",
+                &[("_csrf", &csrf)],
+                &[("file", "next.toml", file.as_bytes())],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(res.text().contains("すでにあります"));
+        let res = dx
+            .post_multipart(
+                "/staff/plans/file",
+                &[("_csrf", &csrf), ("replace", "1")],
+                &[("file", "next.toml", file.as_bytes())],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        let plans = c.get("/api/v1/plans").await.json();
+        assert_eq!(
+            plans["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["organisation"]["code"] == "160008")
+                .count(),
+            2
+        );
+        app.finish().await;
+    }
+}

@@ -177,22 +177,43 @@ async fn get_plan(
     body["description"] = json!(plan.description);
     body["notes"] = json!(plan.notes());
     body["visions"] = json!(visions.iter().map(|v| json!({"id": v.id, "number": v.number, "title": v.title, "title_en": v.title_en})).collect::<Vec<_>>());
-    body["projects"] = json!(
-        projects
-            .iter()
-            .map(|p| json!({
-                "id": p.id,
-                "number": p.number,
-                "title": p.title,
-                "title_en": p.title_en,
-                "vision_id": p.vision_id,
-                "lead_department": p.lead_department,
-                "policy_area": p.policy_area,
-                "kpis": kpis.iter().filter(|k| k.kpi.project_id == Some(p.id)).map(|k| k.kpi.id).collect::<Vec<_>>(),
-                "links": {"html": format!("/plans/{}/projects/{}", plan.id, p.id)},
-            }))
-            .collect::<Vec<_>>()
-    );
+    let mut project_values = Vec::with_capacity(projects.len());
+    for p in &projects {
+        let measures: Vec<Value> = store::measures(db, p.id)
+            .await?
+            .into_iter()
+            .map(|(m, entries)| {
+                json!({
+                    "id": m.id,
+                    "number": m.number,
+                    "title": m.title,
+                    "description": m.description,
+                    "departments": m.departments,
+                    "roadmap": entries.iter().map(|e| json!({
+                        "fiscal_year": e.fiscal_year,
+                        "text": e.text,
+                        "status": e.status,
+                        "check": e.check_note,
+                        "act": e.act_note,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        project_values.push(json!({
+            "id": p.id,
+            "number": p.number,
+            "title": p.title,
+            "title_en": p.title_en,
+            "vision_id": p.vision_id,
+            "lead_department": p.lead_department,
+            "desired_state": p.desired_state,
+            "policy_area": p.policy_area,
+            "kpis": kpis.iter().filter(|k| k.kpi.project_id == Some(p.id)).map(|k| k.kpi.id).collect::<Vec<_>>(),
+            "measures": measures,
+            "links": {"html": format!("/plans/{}/projects/{}", plan.id, p.id)},
+        }));
+    }
+    body["projects"] = json!(project_values);
     body["kpis"] = json!(
         kpis.iter()
             .map(|k| kpi_json(

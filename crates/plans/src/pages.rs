@@ -37,6 +37,9 @@ pub fn router() -> Router<Plans> {
         .route("/staff/kpis/{id}/targets", post(staff_target))
         .route("/staff/plans/{id}/grades", post(staff_grade))
         .route("/staff/inventory", post(staff_inventory))
+        .route("/staff/plans/file", post(staff_plan_file))
+        .route("/staff/plans/{id}/projects/{project}", get(staff_project))
+        .route("/staff/roadmap/{measure}/{fy}", post(staff_roadmap))
 }
 
 struct PlanRow {
@@ -668,15 +671,21 @@ pub(crate) fn dx_office(staff: &Staff) -> Result<(), AppError> {
     }
 }
 
-/// A plan on the DX office's page: (id, title, its KPIs as (id, label)).
-type StaffPlanRow = (i64, String, Vec<(i64, String)>);
+/// A plan on the DX office's page, with links to its projects' roadmaps and its KPIs.
+struct StaffPlanRow {
+    id: i64,
+    title: String,
+    projects: Vec<(i64, String)>,
+    kpis: Vec<(i64, String)>,
+}
 
 #[derive(Template)]
 #[template(path = "plans/staff_plans.html")]
 struct StaffPlansPage {
     ctx: PageCtx,
     plans: Vec<StaffPlanRow>,
-    report: Option<(usize, Vec<String>)>,
+    /// What was done (a notice) and the rows it skipped.
+    report: Option<(String, Vec<String>)>,
     errors: Vec<String>,
 }
 
@@ -684,7 +693,7 @@ async fn staff_plans_render(
     state: &Plans,
     ctx: PageCtx,
     staff: &Staff,
-    report: Option<(usize, Vec<String>)>,
+    report: Option<(String, Vec<String>)>,
     errors: Vec<String>,
 ) -> Result<Response, AppError> {
     let db = &state.platform.db;
@@ -699,7 +708,22 @@ async fn staff_plans_render(
             .into_iter()
             .map(|k| (k.kpi.id, format!("{} {}", k.kpi.code, k.kpi.name)))
             .collect();
-        plans.push((p.id, ctx.tr.pick(&p.title, &p.title_en).to_string(), kpis));
+        let projects = store::projects(db, p.id)
+            .await?
+            .into_iter()
+            .map(|pr| {
+                (
+                    pr.id,
+                    format!("{} {}", pr.number, ctx.tr.pick(&pr.title, &pr.title_en)),
+                )
+            })
+            .collect();
+        plans.push(StaffPlanRow {
+            id: p.id,
+            title: ctx.tr.pick(&p.title, &p.title_en).to_string(),
+            projects,
+            kpis,
+        });
     }
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -721,9 +745,11 @@ async fn staff_plans(
     State(state): State<Plans>,
     ctx: PageCtx,
     staff: CurrentStaff,
+    PageQuery(q): PageQuery<SavedQuery>,
 ) -> Result<Response, AppError> {
     dx_office(&staff.staff)?;
-    staff_plans_render(&state, ctx, &staff.staff, None, Vec::new()).await
+    let report = (q.saved == "1").then(|| (ctx.t("plans.plan_saved").to_string(), Vec::new()));
+    staff_plans_render(&state, ctx, &staff.staff, report, Vec::new()).await
 }
 
 #[derive(Template)]
@@ -1014,11 +1040,12 @@ async fn staff_inventory(
     {
         Ok(report) => {
             let skipped = report.skipped.iter().map(|e| e.message(&ctx.tr)).collect();
+            let notice = ctx.tr.f1("plans.imported", "count", report.imported);
             staff_plans_render(
                 &state,
                 ctx,
                 &staff.staff,
-                Some((report.imported, skipped)),
+                Some((notice, skipped)),
                 Vec::new(),
             )
             .await
@@ -1028,4 +1055,255 @@ async fn staff_inventory(
             staff_plans_render(&state, ctx, &staff.staff, None, lines).await
         }
     }
+}
+
+/// One roadmap cell on the DX office's project page.
+struct RoadmapCell {
+    fy: i32,
+    label: String,
+    status: String,
+    text: String,
+    check: String,
+    act: String,
+}
+
+struct StaffMeasure {
+    id: i64,
+    title: String,
+    cells: Vec<RoadmapCell>,
+}
+
+#[derive(Template)]
+#[template(path = "plans/staff_project.html")]
+struct StaffProjectPage {
+    ctx: PageCtx,
+    plan_id: i64,
+    plan_title: String,
+    project_id: i64,
+    title: String,
+    measures: Vec<StaffMeasure>,
+    statuses: Vec<(&'static str, String)>,
+    notice: Option<String>,
+    /// The refused entry: (measure id, fiscal year, message), its fields as typed.
+    error: Option<(i64, i32, String)>,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn staff_project_render(
+    state: &Plans,
+    ctx: PageCtx,
+    staff: &Staff,
+    plan_id: i64,
+    project_id: i64,
+    notice: Option<String>,
+    error: Option<(i64, i32, String)>,
+    typed: Option<RoadmapCell>,
+) -> Result<Response, AppError> {
+    let db = &state.platform.db;
+    let plan = store::plan(db, plan_id)
+        .await?
+        .filter(|p| p.organisation_id == staff.organisation_id)
+        .ok_or(AppError::NotFound)?;
+    let project = store::project(db, project_id)
+        .await?
+        .filter(|p| p.plan_id == plan.id)
+        .ok_or(AppError::NotFound)?;
+    let tr = &ctx.tr;
+    let mut typed = typed;
+    let measures = store::measures(db, project.id)
+        .await?
+        .into_iter()
+        .map(|(m, entries)| StaffMeasure {
+            id: m.id,
+            title: format!("{} {}", m.number, m.title),
+            cells: plan
+                .years()
+                .map(|fy| {
+                    if let Some((mid, efy, _)) = &error
+                        && *mid == m.id
+                        && *efy == fy
+                        && let Some(cell) = typed.take()
+                    {
+                        return cell;
+                    }
+                    let e = entries.iter().find(|e| e.fiscal_year == i64::from(fy));
+                    RoadmapCell {
+                        fy,
+                        label: fy_label(fy, tr),
+                        status: e
+                            .map(|e| e.status.clone())
+                            .unwrap_or_else(|| "planned".into()),
+                        text: e.map(|e| e.text.clone()).unwrap_or_default(),
+                        check: e.map(|e| e.check_note.clone()).unwrap_or_default(),
+                        act: e.map(|e| e.act_note.clone()).unwrap_or_default(),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let statuses = ["planned", "in_progress", "done", "delayed"]
+        .into_iter()
+        .map(|st| (st, tr.t(&format!("plans.status.{st}")).to_string()))
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = StaffProjectPage {
+        plan_id: plan.id,
+        plan_title: tr.pick(&plan.title, &plan.title_en).to_string(),
+        project_id: project.id,
+        title: format!(
+            "{} {}",
+            project.number,
+            tr.pick(&project.title, &project.title_en)
+        ),
+        measures,
+        statuses,
+        notice,
+        error,
+        ctx,
+    };
+    render_status(status, &page)
+}
+
+async fn staff_project(
+    State(state): State<Plans>,
+    ctx: PageCtx,
+    staff: CurrentStaff,
+    Path((id, project)): Path<(String, String)>,
+    PageQuery(q): PageQuery<SavedQuery>,
+) -> Result<Response, AppError> {
+    dx_office(&staff.staff)?;
+    let notice = (q.saved == "1").then(|| ctx.t("plans.saved").to_string());
+    staff_project_render(
+        &state,
+        ctx,
+        &staff.staff,
+        parse_id(&id)?,
+        parse_id(&project)?,
+        notice,
+        None,
+        None,
+    )
+    .await
+}
+
+async fn staff_roadmap(
+    State(state): State<Plans>,
+    ctx: PageCtx,
+    staff: CurrentStaff,
+    Path((measure, fy)): Path<(String, String)>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    dx_office(&staff.staff)?;
+    let measure = parse_id(&measure)?;
+    let fy: i32 = fy.parse().map_err(|_| AppError::NotFound)?;
+    let db = &state.platform.db;
+    let (plan, project, _) = store::measure(db, measure)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if plan.organisation_id != staff.staff.organisation_id {
+        return Err(AppError::NotFound);
+    }
+    let (status, text, check, act) = (
+        form.text("status"),
+        form.text("text"),
+        form.text("check"),
+        form.text("act"),
+    );
+    match store::update_roadmap_entry(db, measure, fy, status, text, check, act, &staff.staff).await
+    {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/staff/plans/{}/projects/{}?saved=1#m{measure}-{fy}",
+            plan.id, project.id
+        ))
+        .into_response()),
+        Err(EntryError::NotFound) => Err(AppError::NotFound),
+        Err(EntryError::Store(e)) => Err(e.into()),
+        Err(EntryError::Invalid(key)) => {
+            let typed = RoadmapCell {
+                fy,
+                label: fy_label(fy, &ctx.tr),
+                status: status.to_string(),
+                text: text.to_string(),
+                check: check.to_string(),
+                act: act.to_string(),
+            };
+            let msg = ctx.t(key).to_string();
+            staff_project_render(
+                &state,
+                ctx,
+                &staff.staff,
+                plan.id,
+                project.id,
+                None,
+                Some((measure, fy, msg)),
+                Some(typed),
+            )
+            .await
+        }
+    }
+}
+
+/// A plan file uploaded by the DX office: a new plan, or (with `replace`)
+/// the new version of one of its organisation's plans.
+async fn staff_plan_file(
+    State(state): State<Plans>,
+    ctx: PageCtx,
+    staff: CurrentStaff,
+    form: CsrfMultipart,
+) -> Result<Response, AppError> {
+    dx_office(&staff.staff)?;
+    let fail = |msg: String| (None, vec![msg]);
+    let outcome: (Option<(String, Vec<String>)>, Vec<String>) = 'outcome: {
+        let Some(file) = form.files.first() else {
+            break 'outcome fail(ctx.t("plans.error.file_missing").to_string());
+        };
+        let Ok(text) = std::str::from_utf8(&file.bytes) else {
+            break 'outcome fail(ctx.t("plans.error.plan_utf8").to_string());
+        };
+        let plan: crate::data::PlanFile = match toml::from_str(text) {
+            Ok(p) => p,
+            Err(e) => {
+                break 'outcome fail(ctx.tr.f1("plans.error.plan_file", "detail", e.message()));
+            }
+        };
+        let org = state
+            .platform
+            .orgs
+            .get(&state.platform.db, staff.staff.organisation_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if plan.plan.organisation != org.code {
+            break 'outcome fail(
+                ctx.tr
+                    .f1("plans.error.plan_organisation", "code", &org.code),
+            );
+        }
+        let problems = crate::data::check(&plan);
+        if !problems.is_empty() {
+            break 'outcome (
+                None,
+                problems
+                    .into_iter()
+                    .map(|(place, m)| format!("{place}: {m}"))
+                    .collect(),
+            );
+        }
+        let replace = form.fields.get("replace").is_some();
+        match store::load(
+            &state.platform.db,
+            &plan,
+            replace,
+            platform::audit::Actor::Staff(staff.staff.id),
+        )
+        .await?
+        {
+            Some(_) => return Ok(Redirect::to("/staff/plans?saved=1").into_response()),
+            None => fail(ctx.t("plans.error.plan_exists").to_string()),
+        }
+    };
+    staff_plans_render(&state, ctx, &staff.staff, outcome.0, outcome.1).await
 }

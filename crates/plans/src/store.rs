@@ -913,6 +913,76 @@ pub async fn revise_target(
     Ok(())
 }
 
+/// A measure with the plan it belongs to.
+pub async fn measure(db: &Db, id: i64) -> StoreResult<Option<(Plan, Project, Measure)>> {
+    let m: Option<Measure> = sqlx::query_as("select id, project_id, code, number, title, description, departments from measures where id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    let Some(m) = m else { return Ok(None) };
+    let Some(p) = project(db, m.project_id).await? else {
+        return Ok(None);
+    };
+    Ok(plan(db, p.plan_id).await?.map(|plan| (plan, p, m)))
+}
+
+/// Records a measure's roadmap entry for a fiscal year (工程: what is done
+/// that year, its status, and the year's check and act notes).
+#[allow(clippy::too_many_arguments)]
+pub async fn update_roadmap_entry(
+    db: &Db,
+    measure_id: i64,
+    fy: i32,
+    status: &str,
+    text: &str,
+    check: &str,
+    act: &str,
+    staff: &platform::accounts::Staff,
+) -> Result<(), EntryError> {
+    let (plan, _, _) = measure(db, measure_id).await?.ok_or(EntryError::NotFound)?;
+    if plan.organisation_id != staff.organisation_id {
+        return Err(EntryError::NotFound);
+    }
+    if !plan.years().contains(&fy) {
+        return Err(EntryError::Invalid("plans.error.year_outside_plan"));
+    }
+    if !matches!(status, "planned" | "in_progress" | "done" | "delayed") {
+        return Err(EntryError::Invalid("plans.error.status"));
+    }
+    if text.trim().is_empty() {
+        return Err(EntryError::Invalid("plans.error.roadmap_text"));
+    }
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "insert into roadmap_entries (measure_id, fiscal_year, text, status, check_note, act_note) values ($1, $2, $3, $4, $5, $6) \
+         on conflict (measure_id, fiscal_year) do update set text = excluded.text, status = excluded.status, \
+         check_note = excluded.check_note, act_note = excluded.act_note",
+    )
+    .bind(measure_id)
+    .bind(i64::from(fy))
+    .bind(text.trim())
+    .bind(status)
+    .bind(check.trim())
+    .bind(act.trim())
+    .execute(&mut *tx)
+    .await
+    .map_err(StoreError::from)?;
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            organisation_id: Some(plan.organisation_id),
+            actor: Actor::Staff(staff.id),
+            action: "plan.roadmap_updated",
+            subject_kind: "measure",
+            subject_id: Some(measure_id),
+            detail: serde_json::json!({"fiscal_year": fy, "status": status, "text": text.trim(), "check": check.trim(), "act": act.trim()}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// A decided grade (overriding the computed one).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DecidedGrade {
