@@ -21,6 +21,7 @@ pub fn migrations() -> Vec<&'static [MigrationSource]> {
         procedures::MIGRATIONS,
         backoffice::MIGRATIONS,
         plans::MIGRATIONS,
+        faq::MIGRATIONS,
     ]
 }
 
@@ -32,6 +33,7 @@ pub fn locales() -> Vec<LocaleSource> {
         procedures::LOCALES,
         backoffice::LOCALES,
         plans::LOCALES,
+        faq::LOCALES,
     ]
 }
 
@@ -48,6 +50,7 @@ pub struct App {
     pub procedures: Procedures,
     pub backoffice: backoffice::Backoffice,
     pub plans: plans::Plans,
+    pub faq: faq::Faq,
     /// The background jobs' handlers (notifications); `serve` runs them.
     pub jobs: platform::jobs::Runner,
     pub router: Router,
@@ -102,12 +105,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let plans = plans::Plans {
         platform: platform.clone(),
     };
+    let faq = faq::Faq::new(platform.clone(), faq_engine_config(&platform.config));
     let mut jobs = platform::jobs::Runner::new();
     backoffice::notify::register(&mut jobs, platform.clone());
     let routes = platform::web::router()
         .merge(procedures::router(procedures.clone()))
         .merge(backoffice::router(backoffice.clone()))
         .merge(plans::router(plans.clone()))
+        .merge(faq::router(faq.clone()))
         .merge(platform::web::assets::router(ASSETS))
         .route("/api/v1/openapi.json", get(openapi));
     let router = platform::web::finish(routes, platform.clone());
@@ -116,9 +121,19 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         procedures,
         backoffice,
         plans,
+        faq,
         jobs,
         router,
     })
+}
+
+/// Where the FAQ engine finds its dictionary and model.
+pub fn faq_engine_config(config: &Config) -> faq::engine::EngineConfig {
+    faq::engine::EngineConfig {
+        dictionary: config.faq_dictionary.clone(),
+        model: config.faq_model.clone(),
+        cache_dir: config.data_dir.join("cache"),
+    }
 }
 
 async fn openapi() -> impl IntoResponse {

@@ -72,6 +72,11 @@ enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// The FAQ chatbot's tools.
+    Faq {
+        #[command(subcommand)]
+        what: FaqWhat,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -97,6 +102,21 @@ enum ImportWhat {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Imports FAQ entries (CSV in UTF-8, UTF-8 with BOM or Shift_JIS with the
+    /// columns id,question,answer,area,url and optionally organisation,section,
+    /// procedure,keywords,question_en,answer_en,status,valid_from,valid_until).
+    Faq {
+        file: PathBuf,
+        /// The organisation (地方公共団体コード) of rows that name none; without
+        /// it they belong to the whole installation.
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Imports the rows without errors and reports the others (otherwise a file with errors changes nothing).
+        #[arg(long)]
+        valid_rows_only: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Imports an organisation's procedure inventory (手続棚卸: CSV in UTF-8 or Shift_JIS, or .xlsx).
     Inventory {
         file: PathBuf,
@@ -108,6 +128,35 @@ enum ImportWhat {
         valid_rows_only: bool,
         #[command(flatten)]
         data: DataArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum FaqWhat {
+    /// Ranks test questions against an FAQ CSV and prints P@1, SR@5, SR@10,
+    /// MRR, MAP, nDCG@10 and latency (no database involved).
+    Evaluate {
+        /// The FAQ entries (CSV: id,question,answer,area,url…).
+        #[arg(long)]
+        faq: PathBuf,
+        /// The questions: TSV id<TAB>text, JSON Lines {"_id","text"} or a JSON object.
+        #[arg(long)]
+        queries: PathBuf,
+        /// The relevance judgements: TREC qrels, BEIR TSV or JSON {qid: {id: grade}}.
+        #[arg(long)]
+        qrels: PathBuf,
+        /// The dictionary (IPADIC source directory or system.dic); by default var/ipadic.
+        #[arg(long)]
+        dictionary: Option<PathBuf>,
+        /// The semantic model directory; by default var/models/multilingual-e5-small if installed.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Ranks lexically only, even if a model is installed.
+        #[arg(long)]
+        lexical_only: bool,
+        /// Prints the figures as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -312,6 +361,134 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Import {
+            what:
+                ImportWhat::Faq {
+                    file,
+                    organisation,
+                    valid_rows_only,
+                    data,
+                },
+        } => {
+            let config = load_config(&data, None)?;
+            let db = crate::app::open_database(&config).await?;
+            let default_org = match &organisation {
+                Some(code) => Some(
+                    platform::orgs::organisation_by_code(&db, code)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no organisation with the code {code}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let catalogue = platform::i18n::Catalogue::load(&crate::app::locales(), None)?;
+            let tr =
+                platform::i18n::Tr::new(std::sync::Arc::new(catalogue), platform::i18n::Lang::En);
+            let (rows, errors) = faq::entry::parse_csv(&bytes);
+            match faq::store::import(
+                &db,
+                rows,
+                errors,
+                default_org,
+                None,
+                valid_rows_only,
+                platform::audit::Actor::Cli,
+            )
+            .await
+            {
+                Ok(report) => {
+                    println!(
+                        "imported FAQ entries from {}: {} added, {} updated, {} unchanged",
+                        file.display(),
+                        report.created,
+                        report.updated,
+                        report.unchanged
+                    );
+                    for e in &report.skipped {
+                        println!("  skipped: {}", e.message(&tr));
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(errors) => {
+                    eprintln!(
+                        "{} was not imported; nothing was changed. Problems:",
+                        file.display()
+                    );
+                    for e in &errors {
+                        eprintln!("  {}", e.message(&tr));
+                    }
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+        Command::Faq {
+            what:
+                FaqWhat::Evaluate {
+                    faq: faq_file,
+                    queries,
+                    qrels,
+                    dictionary,
+                    model,
+                    lexical_only,
+                    json,
+                },
+        } => {
+            let read = |p: &PathBuf| {
+                std::fs::read(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))
+            };
+            let (rows, errors) = faq::entry::parse_csv(&read(&faq_file)?);
+            if !errors.is_empty() {
+                eprintln!(
+                    "{} has {} bad rows; evaluating the others",
+                    faq_file.display(),
+                    errors.len()
+                );
+            }
+            let queries = faq::eval::parse_queries(&String::from_utf8_lossy(&read(&queries)?))?;
+            let qrels = faq::eval::parse_qrels(&String::from_utf8_lossy(&read(&qrels)?))?;
+            let analyzer = match dictionary.or_else(faq::engine::default_dictionary) {
+                Some(d) => faq::analysis::Analyzer::load(&d, None)?,
+                None => {
+                    eprintln!("no dictionary (scripts/setup-dictionary): character bigrams only");
+                    faq::analysis::Analyzer::bigrams_only()
+                }
+            };
+            let entries: Vec<faq::entry::Entry> = rows.into_iter().map(|(_, e)| e).collect();
+            let semantic = match (lexical_only, model.or_else(faq::engine::default_model)) {
+                (false, Some(dir)) => {
+                    let encoder = faq::engine::load_encoder(&dir)?;
+                    let started = std::time::Instant::now();
+                    let texts: Vec<String> = entries.iter().map(faq::index::passage_text).collect();
+                    let mut vectors = Vec::with_capacity(texts.len());
+                    for chunk in texts.chunks(32) {
+                        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                        vectors.extend(encoder.passages(&refs)?);
+                    }
+                    eprintln!(
+                        "embedded {} entries in {:.1} s",
+                        entries.len(),
+                        started.elapsed().as_secs_f64()
+                    );
+                    Some((encoder, vectors))
+                }
+                _ => None,
+            };
+            let index = faq::index::Index::build(
+                entries,
+                analyzer,
+                semantic,
+                faq::index::Tuning::default(),
+            );
+            let report = faq::eval::evaluate(&index, &queries, &qrels);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit {
             what: AuditWhat::Verify { data },
         } => {
@@ -353,6 +530,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         let loaded = crate::demo::load(&app.platform.db).await?;
         print_accounts(&loaded);
     }
+    // The FAQ index (dictionary, entries, then the semantic model) is prepared in the background.
+    app.faq.engine.warm_up();
     // Notifications and other background jobs run beside the server.
     let _worker = app.jobs.clone().spawn(
         app.platform.db.clone(),

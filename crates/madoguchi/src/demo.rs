@@ -72,6 +72,11 @@ pub const INVENTORIES: &[(&str, &str, &[u8])] = &[(
     include_bytes!("../demo/plans/mie-inventory.csv"),
 )];
 
+/// The demo FAQ: entries written for the demo organisations (自動車税, 移住,
+/// 外国人観光, 子育て, 防災 and the demo procedures); also the development set
+/// the evaluation harness measures (`crates/faq/devset`).
+pub const FAQ: &[u8] = include_bytes!("../../faq/devset/faq.csv");
+
 fn file(path: &str) -> Result<String, String> {
     FILES
         .iter()
@@ -246,6 +251,29 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
                 )
             })?;
         }
+    }
+    if faq::store::entries(db, None).await?.is_empty() {
+        let (rows, errors) = faq::entry::parse_csv(FAQ);
+        faq::store::import(
+            db,
+            rows,
+            errors,
+            None,
+            None,
+            false,
+            platform::audit::Actor::System,
+        )
+        .await
+        .map_err(|errors| {
+            anyhow::anyhow!(
+                "demo FAQ: {}",
+                errors
+                    .iter()
+                    .map(|e| format!("line {} {}: {} {}", e.line, e.column, e.code, e.value))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })?;
     }
     let password = people.password.clone();
     let hash = {

@@ -111,6 +111,12 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Trust `X-Forwarded-For` from a reverse proxy for the client address.
     pub trust_forwarded_for: bool,
+    /// The FAQ chatbot's Japanese dictionary (IPADIC's source directory or a
+    /// compiled `system.dic`); by default `var/ipadic` (`scripts/setup-dictionary`).
+    pub faq_dictionary: Option<PathBuf>,
+    /// The FAQ chatbot's semantic model directory; by default
+    /// `var/models/multilingual-e5-small` if present (`scripts/setup-model`).
+    pub faq_model: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -126,6 +132,8 @@ impl Default for Config {
             branding: Branding::default(),
             db_max_connections: 16,
             trust_forwarded_for: false,
+            faq_dictionary: None,
+            faq_model: None,
         }
     }
 }
@@ -144,6 +152,8 @@ struct FileConfig {
     branding: Option<Branding>,
     db_max_connections: Option<u32>,
     trust_forwarded_for: Option<bool>,
+    faq_dictionary: Option<PathBuf>,
+    faq_model: Option<PathBuf>,
 }
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -215,6 +225,8 @@ impl Config {
             branding,
             db_max_connections,
             trust_forwarded_for,
+            faq_dictionary,
+            faq_model,
         } = file;
         set(&mut self.addr, addr);
         set(&mut self.data_dir, data_dir);
@@ -229,6 +241,8 @@ impl Config {
         set(&mut self.branding, branding);
         set(&mut self.db_max_connections, db_max_connections);
         set(&mut self.trust_forwarded_for, trust_forwarded_for);
+        set_opt(&mut self.faq_dictionary, faq_dictionary);
+        set_opt(&mut self.faq_model, faq_model);
         Ok(())
     }
 
@@ -237,6 +251,12 @@ impl Config {
             self.addr = v
                 .parse()
                 .map_err(|e| anyhow::anyhow!("MADOGUCHI_ADDR {v:?}: {e}"))?;
+        }
+        if let Some(v) = env("MADOGUCHI_FAQ_DICTIONARY") {
+            self.faq_dictionary = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("MADOGUCHI_FAQ_MODEL") {
+            self.faq_model = Some(PathBuf::from(v));
         }
         if let Some(v) = env("MADOGUCHI_DATABASE_URL") {
             self.database_url = Some(Secret::new(v));

@@ -100,6 +100,8 @@ impl TestDb {
             data_dir: self.dir.clone(),
             database_url: Some(platform::config::Secret::new(self.url.clone())),
             db_max_connections: 8,
+            // Tests that want the semantic re-ranker turn it on (tests/faq.rs).
+            faq_model: Some(PathBuf::from("off")),
             ..Config::default()
         }
     }

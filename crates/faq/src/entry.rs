@@ -1,0 +1,381 @@
+//! An FAQ entry as the index and the CSV files see it, and the CSV format:
+//! `id,question,answer,area,url` and optional further columns
+//! (`organisation,section,procedure,keywords,question_en,answer_en,status,valid_from,valid_until`),
+//! in UTF-8, UTF-8 with BOM or Shift_JIS (CP932). Unknown columns are ignored.
+
+use serde::Serialize;
+
+/// One entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Entry {
+    /// The external id (the CSV's `id`).
+    pub id: String,
+    pub question: String,
+    pub answer: String,
+    /// The business area (業務分野), e.g. 自動車税.
+    pub area: String,
+    pub url: String,
+    /// The organisation's 地方公共団体コード, or empty for the whole installation.
+    pub organisation: String,
+    /// The section's code within the organisation.
+    pub section: String,
+    /// The code of the madoguchi procedure to apply for, if any.
+    pub procedure: String,
+    pub keywords: String,
+    pub question_en: String,
+    pub answer_en: String,
+    /// `published`, `draft` or `retired`.
+    pub status: String,
+    /// ISO dates, or empty.
+    pub valid_from: String,
+    pub valid_until: String,
+}
+
+/// The export's columns, in order.
+pub const COLUMNS: &[&str] = &[
+    "id",
+    "question",
+    "answer",
+    "area",
+    "url",
+    "organisation",
+    "section",
+    "procedure",
+    "keywords",
+    "question_en",
+    "answer_en",
+    "status",
+    "valid_from",
+    "valid_until",
+];
+
+/// The columns an import must have.
+pub const REQUIRED: &[&str] = &["id", "question", "answer", "area", "url"];
+
+/// Longest accepted values (characters).
+pub const MAX_QUESTION: usize = 1_000;
+pub const MAX_ANSWER: usize = 20_000;
+
+/// A problem with one row (or the header) of an import file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// The line of the file (the header is line 1).
+    pub line: usize,
+    /// The column, or empty.
+    pub column: String,
+    /// The message key (`faq.row.*`).
+    pub code: &'static str,
+    pub value: String,
+}
+
+impl RowError {
+    fn new(line: usize, column: &str, code: &'static str, value: impl Into<String>) -> RowError {
+        RowError {
+            line,
+            column: column.to_string(),
+            code,
+            value: value.into(),
+        }
+    }
+
+    /// The problem in the reader's language.
+    pub fn message(&self, tr: &platform::i18n::Tr) -> String {
+        let what = tr.f1(self.code, "value", &self.value);
+        if self.column.is_empty() {
+            tr.f(
+                "faq.row.at_line",
+                &[("line", self.line.to_string()), ("message", what)],
+            )
+        } else {
+            tr.f(
+                "faq.row.at_cell",
+                &[
+                    ("line", self.line.to_string()),
+                    ("column", self.column.clone()),
+                    ("message", what),
+                ],
+            )
+        }
+    }
+}
+
+/// Decodes a CSV file: UTF-8 with or without BOM, else Shift_JIS (CP932).
+pub fn decode(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return String::from_utf8_lossy(rest).into_owned();
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::SHIFT_JIS.decode(bytes).0.into_owned(),
+    }
+}
+
+/// Parses an import file into entries and the problems found (each with its
+/// line). Entries are returned for the valid rows even when others are bad:
+/// the caller decides whether to import them.
+pub fn parse_csv(bytes: &[u8]) -> (Vec<(usize, Entry)>, Vec<RowError>) {
+    let text = decode(bytes);
+    let mut errors = Vec::new();
+    let mut entries = Vec::new();
+    if text.contains('\0') {
+        errors.push(RowError::new(1, "", "faq.row.binary", ""));
+        return (entries, errors);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header: Vec<String> = match records.next() {
+        Some(Ok(h)) => h.iter().map(|c| c.trim().to_lowercase()).collect(),
+        Some(Err(e)) => {
+            errors.push(RowError::new(1, "", "faq.row.unreadable", e.to_string()));
+            return (entries, errors);
+        }
+        None => {
+            errors.push(RowError::new(1, "", "faq.row.empty_file", ""));
+            return (entries, errors);
+        }
+    };
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|c| !header.iter().any(|h| h == c))
+        .collect();
+    if !missing.is_empty() {
+        errors.push(RowError::new(
+            1,
+            "",
+            "faq.row.missing_columns",
+            missing.join(", "),
+        ));
+        return (entries, errors);
+    }
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let idx: Vec<Option<usize>> = COLUMNS.iter().map(|c| col(c)).collect();
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                errors.push(RowError::new(line, "", "faq.row.unreadable", e.to_string()));
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let get = |i: usize| -> String {
+            idx[i]
+                .and_then(|j| record.get(j))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default()
+        };
+        let entry = Entry {
+            id: get(0),
+            question: get(1),
+            answer: get(2),
+            area: get(3),
+            url: get(4),
+            organisation: get(5),
+            section: get(6),
+            procedure: get(7),
+            keywords: get(8),
+            question_en: get(9),
+            answer_en: get(10),
+            status: match get(11).as_str() {
+                "" => "published".to_string(),
+                s => s.to_string(),
+            },
+            valid_from: get(12),
+            valid_until: get(13),
+        };
+        let before = errors.len();
+        check(&entry, line, &mut errors);
+        if let Some(first) = seen.insert(entry.id.clone(), line)
+            && !entry.id.is_empty()
+        {
+            errors.push(RowError::new(
+                line,
+                "id",
+                "faq.row.duplicate_id",
+                format!("{} ({first})", entry.id),
+            ));
+        }
+        if errors.len() == before {
+            entries.push((line, entry));
+        }
+    }
+    (entries, errors)
+}
+
+/// The checks every entry passes, from a file or a form.
+pub fn check(entry: &Entry, line: usize, errors: &mut Vec<RowError>) {
+    let id_ok = |s: &str| {
+        !s.is_empty()
+            && s.chars().count() <= 100
+            && s.chars()
+                .all(|c| c.is_alphanumeric() || "-_.:/".contains(c))
+    };
+    if entry.id.is_empty() {
+        errors.push(RowError::new(line, "id", "faq.row.required", ""));
+    } else if !id_ok(&entry.id) {
+        errors.push(RowError::new(
+            line,
+            "id",
+            "faq.row.bad_id",
+            entry.id.clone(),
+        ));
+    }
+    for (column, value, max) in [
+        ("question", &entry.question, MAX_QUESTION),
+        ("answer", &entry.answer, MAX_ANSWER),
+    ] {
+        if value.is_empty() {
+            errors.push(RowError::new(line, column, "faq.row.required", ""));
+        } else if value.chars().count() > max {
+            errors.push(RowError::new(
+                line,
+                column,
+                "faq.row.too_long",
+                max.to_string(),
+            ));
+        }
+    }
+    if entry.area.is_empty() {
+        errors.push(RowError::new(line, "area", "faq.row.required", ""));
+    } else if entry.area.chars().count() > 100 {
+        errors.push(RowError::new(line, "area", "faq.row.too_long", "100"));
+    }
+    if !entry.url.is_empty()
+        && !(entry.url.starts_with("https://") || entry.url.starts_with("http://"))
+    {
+        errors.push(RowError::new(
+            line,
+            "url",
+            "faq.row.bad_url",
+            entry.url.clone(),
+        ));
+    }
+    if !entry.organisation.is_empty()
+        && jp::lg_code::LocalGovernmentCode::parse(&entry.organisation).is_err()
+    {
+        errors.push(RowError::new(
+            line,
+            "organisation",
+            "faq.row.bad_organisation",
+            entry.organisation.clone(),
+        ));
+    }
+    if !matches!(entry.status.as_str(), "published" | "draft" | "retired") {
+        errors.push(RowError::new(
+            line,
+            "status",
+            "faq.row.bad_status",
+            entry.status.clone(),
+        ));
+    }
+    for (column, value) in [
+        ("valid_from", &entry.valid_from),
+        ("valid_until", &entry.valid_until),
+    ] {
+        if !value.is_empty() && chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_err() {
+            errors.push(RowError::new(
+                line,
+                column,
+                "faq.row.bad_date",
+                value.clone(),
+            ));
+        }
+    }
+}
+
+/// Writes entries in the import format (UTF-8 with BOM so that spreadsheet
+/// programs read it, or Shift_JIS).
+pub fn write_csv(entries: &[Entry], shift_jis: bool) -> Vec<u8> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let _ = writer.write_record(COLUMNS);
+    for e in entries {
+        let _ = writer.write_record([
+            &e.id,
+            &e.question,
+            &e.answer,
+            &e.area,
+            &e.url,
+            &e.organisation,
+            &e.section,
+            &e.procedure,
+            &e.keywords,
+            &e.question_en,
+            &e.answer_en,
+            &e.status,
+            &e.valid_from,
+            &e.valid_until,
+        ]);
+    }
+    let text = String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default();
+    if shift_jis {
+        encoding_rs::SHIFT_JIS.encode(&text).0.into_owned()
+    } else {
+        let mut out = b"\xEF\xBB\xBF".to_vec();
+        out.extend_from_slice(text.as_bytes());
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_minimal_columns_in_every_encoding() {
+        let text = "id,question,answer,area,url,extra\nq1,自動車税の納期限は？,5月31日です。,自動車税,,x\n";
+        for bytes in [
+            text.as_bytes().to_vec(),
+            [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+            encoding_rs::SHIFT_JIS.encode(text).0.into_owned(),
+        ] {
+            let (entries, errors) = parse_csv(&bytes);
+            assert!(errors.is_empty(), "{errors:?}");
+            assert_eq!(entries.len(), 1);
+            assert_eq!(entries[0].1.id, "q1");
+            assert_eq!(entries[0].1.question, "自動車税の納期限は？");
+            assert_eq!(entries[0].1.status, "published");
+        }
+    }
+
+    #[test]
+    fn reports_bad_rows_by_line() {
+        let text = "id,question,answer,area,url\nq1,,a,x,\nq2,q,a,x,ftp://x\nq1,q,a,x,\n";
+        let (entries, errors) = parse_csv(text.as_bytes());
+        let lines: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.code)).collect();
+        assert_eq!(
+            lines,
+            vec![
+                (2, "faq.row.required"),
+                (3, "faq.row.bad_url"),
+                (4, "faq.row.duplicate_id")
+            ]
+        );
+        assert!(entries.is_empty());
+    }
+
+    #[test]
+    fn export_reads_back() {
+        let e = Entry {
+            id: "x-1".into(),
+            question: "質問, \"引用\"".into(),
+            answer: "答え\n二行".into(),
+            area: "防災".into(),
+            status: "published".into(),
+            ..Entry::default()
+        };
+        for sjis in [false, true] {
+            let (back, errors) = parse_csv(&write_csv(std::slice::from_ref(&e), sjis));
+            assert!(errors.is_empty());
+            assert_eq!(back[0].1, e);
+        }
+    }
+}
