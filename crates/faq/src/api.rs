@@ -571,11 +571,9 @@ pub(crate) async fn groups(state: &Faq, staff: &Staff) -> Result<Vec<learning::G
     )
     .await?;
     let analyzer = state.engine.analyzer().await;
-    Ok(
-        tokio::task::spawn_blocking(move || learning::group(questions, &analyzer, 0.3))
-            .await
-            .map_err(AppError::internal)?,
-    )
+    tokio::task::spawn_blocking(move || learning::group(questions, &analyzer, 0.3))
+        .await
+        .map_err(AppError::internal)
 }
 
 async fn unanswered(State(state): State<Faq>, staff: CurrentStaff) -> Result<Response, AppError> {

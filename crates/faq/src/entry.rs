@@ -249,8 +249,9 @@ pub fn check(entry: &Entry, line: usize, errors: &mut Vec<RowError>) {
     } else if entry.area.chars().count() > 100 {
         errors.push(RowError::new(line, "area", "faq.row.too_long", "100"));
     }
-    if !entry.url.is_empty()
-        && !(entry.url.starts_with("https://") || entry.url.starts_with("http://"))
+    if !(entry.url.is_empty()
+        || entry.url.starts_with("https://")
+        || entry.url.starts_with("http://"))
     {
         errors.push(RowError::new(
             line,

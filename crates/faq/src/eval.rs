@@ -27,8 +27,8 @@ pub fn parse_queries(text: &str) -> anyhow::Result<Vec<(String, String)>> {
             .lines()
             .nth(1)
             .is_some_and(|l| l.trim_start().starts_with('{'))
+        && let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(trimmed)
     {
-        if let Ok(map) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(trimmed)
         {
             let mut out: Vec<(String, String)> = map
                 .into_iter()
@@ -262,6 +262,42 @@ pub fn evaluate(index: &Index, queries: &[(String, String)], qrels: &Qrels) -> R
         confident_answerable: conf_yes as f64 / n,
         confident_unanswerable: conf_no as f64 / unanswerable.max(1) as f64,
     }
+}
+
+/// One line per question, tab-separated: id, rank of the first relevant
+/// entry (or `-`), the top entry, its lexical share and cosine, whether the
+/// engine was confident, the question.
+pub fn details(index: &Index, queries: &[(String, String)], qrels: &Qrels) -> Vec<String> {
+    let empty = HashMap::new();
+    queries
+        .iter()
+        .map(|(id, text)| {
+            let found = index.search(text, 100, None);
+            let rel = qrels.get(id).unwrap_or(&empty);
+            let first = found
+                .hits
+                .iter()
+                .position(|h| rel.get(&h.entry.id).is_some_and(|g| *g > 0))
+                .map(|r| (r + 1).to_string())
+                .unwrap_or_else(|| {
+                    if rel.is_empty() {
+                        "none".into()
+                    } else {
+                        "-".into()
+                    }
+                });
+            let top = found.hits.first();
+            format!(
+                "{id}\t{first}\t{}\t{:.3}\t{}\t{}\t{text}",
+                top.map(|h| h.entry.id.as_str()).unwrap_or(""),
+                top.map(|h| h.lexical).unwrap_or(0.0),
+                top.and_then(|h| h.semantic)
+                    .map(|c| format!("{c:.3}"))
+                    .unwrap_or_default(),
+                index::confident(&found),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

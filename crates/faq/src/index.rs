@@ -19,6 +19,9 @@ pub trait Encoder: Send + Sync {
     fn passages(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>>;
 }
 
+/// An encoder with one vector per entry, in the entries' order.
+pub type Semantic = (Arc<dyn Encoder>, Vec<Vec<f32>>);
+
 /// The knobs of the ranking; the defaults were chosen on the development set
 /// (`crates/faq/devset`), never on the evaluation benchmark.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +58,37 @@ impl Default for Tuning {
             semantic_weight: 1.0,
             fusion_depth: 100,
         }
+    }
+}
+
+impl Tuning {
+    /// The defaults with `name=value` overrides, comma-separated.
+    pub fn parse_overrides(spec: &str) -> anyhow::Result<Tuning> {
+        let mut t = Tuning::default();
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("expected name=value: {part}"))?;
+            let v: f32 = value
+                .trim()
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            match name.trim() {
+                "k1" => t.k1 = v,
+                "b" => t.b = v,
+                "question_weight" => t.question_weight = v,
+                "keywords_weight" => t.keywords_weight = v,
+                "answer_weight" => t.answer_weight = v,
+                "words" => t.words = v,
+                "grams" => t.grams = v,
+                "reading_grams" => t.reading_grams = v,
+                "rrf_k" => t.rrf_k = v,
+                "semantic_weight" => t.semantic_weight = v,
+                "fusion_depth" => t.fusion_depth = v as usize,
+                other => anyhow::bail!("unknown tuning knob {other}"),
+            }
+        }
+        Ok(t)
     }
 }
 
@@ -175,7 +209,7 @@ impl Index {
     pub fn build(
         entries: Vec<Entry>,
         analyzer: Analyzer,
-        semantic: Option<(Arc<dyn Encoder>, Vec<Vec<f32>>)>,
+        semantic: Option<Semantic>,
         tuning: Tuning,
     ) -> Index {
         let mut index = Index {
@@ -409,7 +443,7 @@ pub fn confident(found: &Found) -> bool {
         return false;
     };
     match top.semantic {
-        Some(cos) => cos >= 0.86 || (cos >= 0.82 && top.lexical >= 0.35),
+        Some(cos) => (cos >= 0.85 && top.lexical >= 0.4) || cos >= 0.89,
         None => top.lexical >= 0.6,
     }
 }

@@ -157,6 +157,12 @@ enum FaqWhat {
         /// Prints the figures as JSON.
         #[arg(long)]
         json: bool,
+        /// Overrides ranking knobs, e.g. `semantic_weight=1.5,rrf_k=30` (see faq::index::Tuning).
+        #[arg(long)]
+        tuning: Option<String>,
+        /// Also prints one line per question: id, first relevant rank, top entry, lexical share, cosine.
+        #[arg(long)]
+        details: bool,
     },
 }
 
@@ -433,6 +439,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     model,
                     lexical_only,
                     json,
+                    tuning,
+                    details,
                 },
         } => {
             let read = |p: &PathBuf| {
@@ -475,17 +483,30 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 _ => None,
             };
-            let index = faq::index::Index::build(
-                entries,
-                analyzer,
-                semantic,
-                faq::index::Tuning::default(),
-            );
-            let report = faq::eval::evaluate(&index, &queries, &qrels);
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                println!("{report}");
+            // Several tunings may be compared in one run, separated by `;`.
+            let specs: Vec<&str> = tuning.as_deref().unwrap_or("").split(';').collect();
+            for spec in specs {
+                let tuning = faq::index::Tuning::parse_overrides(spec)?;
+                let index = faq::index::Index::build(
+                    entries.clone(),
+                    analyzer.clone(),
+                    semantic.clone(),
+                    tuning,
+                );
+                if details {
+                    for line in faq::eval::details(&index, &queries, &qrels) {
+                        println!("{line}");
+                    }
+                }
+                let report = faq::eval::evaluate(&index, &queries, &qrels);
+                if !spec.is_empty() {
+                    println!("tuning      {spec}");
+                }
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                } else {
+                    println!("{report}");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
