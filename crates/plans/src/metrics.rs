@@ -13,13 +13,17 @@ pub enum Metric {
     /// デジタル化した重点手続の割合（年間受付件数ベース）: the share, in %, of the
     /// annual volume of the inventory's priority procedures that is online.
     PriorityVolumeShare,
+    /// AIチャットボットによる対応業務数: business areas with at least one
+    /// published FAQ entry of the organisation (a snapshot).
+    FaqAreasCovered,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 3] = [
+    pub const ALL: [Metric; 4] = [
         Metric::ProceduresOnline,
         Metric::ApplicationsReceived,
         Metric::PriorityVolumeShare,
+        Metric::FaqAreasCovered,
     ];
 
     pub fn code(self) -> &'static str {
@@ -27,6 +31,7 @@ impl Metric {
             Metric::ProceduresOnline => "procedures_online",
             Metric::ApplicationsReceived => "applications_received",
             Metric::PriorityVolumeShare => "priority_volume_share",
+            Metric::FaqAreasCovered => "faq_areas_covered",
         }
     }
 
@@ -67,6 +72,17 @@ impl Metric {
             Metric::PriorityVolumeShare => {
                 let s = crate::inventory::shares(db, organisation_id, true).await?;
                 Ok(s.volume_share.map(|v| (v * 1000.0).round() / 10.0))
+            }
+            Metric::FaqAreasCovered => {
+                // The FAQ module's table (crates/faq); read here so that plans
+                // need not depend on the chatbot.
+                let n: i64 = sqlx::query_scalar(
+                    "select count(distinct area) from faq_entries where organisation_id = $1 and status = 'published'",
+                )
+                .bind(organisation_id)
+                .fetch_one(db.pool())
+                .await?;
+                Ok(Some(n as f64))
             }
         }
     }
