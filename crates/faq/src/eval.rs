@@ -111,11 +111,18 @@ pub fn parse_qrels(text: &str) -> anyhow::Result<Qrels> {
             [q, _, d, g] => (*q, *d, *g),
             _ => anyhow::bail!("relevance line {}: expected 3 or 4 columns", n + 1),
         };
-        let Ok(grade) = g.parse::<f64>() else {
-            if n == 0 {
-                continue; // a header
-            }
-            anyhow::bail!("relevance line {}: the grade {g:?} is not a number", n + 1);
+        // Numbers, or letters as graded by hand: A contains the answer, B is relevant.
+        let grade = match g {
+            "A" | "a" => 2.0,
+            "B" | "b" => 1.0,
+            "C" | "c" | "D" | "d" => 0.0,
+            _ => match g.parse::<f64>() {
+                Ok(v) => v,
+                Err(_) if n == 0 => continue, // a header
+                Err(_) => {
+                    anyhow::bail!("relevance line {}: the grade {g:?} is not a number", n + 1)
+                }
+            },
         };
         out.entry(q.to_string())
             .or_default()
@@ -324,6 +331,8 @@ mod tests {
         let beir = parse_qrels("query-id\tcorpus-id\tscore\nq1\td1\t2\n").unwrap();
         assert_eq!(beir["q1"]["d1"], 2);
         let json = parse_qrels("{\"q1\": {\"d1\": 2}}").unwrap();
+        let letters = parse_qrels("q1 0 d1 A\nq1 0 d2 B\n").unwrap();
+        assert_eq!((letters["q1"]["d1"], letters["q1"]["d2"]), (2, 1));
         assert_eq!(json["q1"]["d1"], 2);
     }
 }

@@ -446,12 +446,17 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let read = |p: &PathBuf| {
                 std::fs::read(p).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))
             };
-            let (rows, errors) = faq::entry::parse_csv(&read(&faq_file)?);
-            if !errors.is_empty() {
+            // Entries are ranked as the file has them: only rows without an
+            // id, a question or an answer are left out.
+            let (rows, errors) = faq::entry::parse_csv_lenient(&read(&faq_file)?);
+            if let Some(first) = errors.first() {
                 eprintln!(
-                    "{} has {} bad rows; evaluating the others",
+                    "{}: {} problems an import would refuse (ranked anyway where usable), e.g. line {} {}: {}",
                     faq_file.display(),
-                    errors.len()
+                    errors.len(),
+                    first.line,
+                    first.column,
+                    first.code
                 );
             }
             let queries = faq::eval::parse_queries(&String::from_utf8_lossy(&read(&queries)?))?;

@@ -492,6 +492,10 @@ async fn cli_import_then_serve_answers() {
         ])
         .arg(&dir)
         .env("MADOGUCHI_FAQ_MODEL", "off")
+        .env(
+            "MADOGUCHI_FAQ_DICTIONARY",
+            common::repo_root().join("var/ipadic"),
+        )
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -517,6 +521,7 @@ async fn cli_import_then_serve_answers() {
     assert_eq!(json["results"][0]["id"], "x-1", "{json}");
     assert_eq!(json["results"][0]["url"], "https://www.city.example.jp/inu");
     assert_eq!(json["mode"], "lexical");
+    assert_eq!(json["analyzer"], "morphological");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
