@@ -329,6 +329,125 @@ async function dashboardJourney({ js }) {
   console.log(`dashboard journey (${tag}) completed`);
 }
 
+// The FAQ chatbot on a phone: the empty chat, a question asked through the
+// form (a confident answer with the button to apply, and the feedback form,
+// whose 役に立った is pressed once), an uncertain answer (the closest entries
+// and whom to ask), the empty question's error, the page the widget frames,
+// an entry page and the English chat. Then Mie's staff on a tablet: the list,
+// a new entry, one of Mie's entries, and the unanswered questions grouped
+// (after residents asked questions the FAQ cannot answer). The chat page is
+// rendered on the server, so with JavaScript off the same questions are asked
+// through the same form and answered; axe checks both (axeNoJs with it off).
+async function faqJourney({ js }) {
+  const tag = js ? 'js' : 'nojs';
+  const context = await browser.newContext({
+    javaScriptEnabled: js,
+    viewport: { width: 360, height: 740 },
+    locale: 'ja-JP',
+    bypassCSP: true,
+  });
+  const page = await context.newPage();
+  const check = (label) => (js ? axe : axeNoJs)(page, `${label} (${tag})`);
+  async function fits(label) {
+    const width = await page.evaluate(() => document.documentElement.scrollWidth).catch(() => 360);
+    expect(width <= 360, `${label}: the page is ${width}px wide on a 360px screen`);
+  }
+  async function ask(question) {
+    await page.fill('#q', question);
+    await Promise.all([page.waitForLoadState('load'), page.click('form.chat-form button[type="submit"]')]);
+  }
+
+  let res = await page.goto(`${base}/faq`);
+  expect(res.status() === 200, `/faq answers 200 (${res.status()})`);
+  expect(await page.locator('.chat').count() === 0, 'the empty chat shows no conversation');
+  await check('FAQ chat');
+  await fits('FAQ chat');
+
+  // A confident answer, asked through the form (with JavaScript off too).
+  await ask('粗大ごみを出したい');
+  expect(new URL(page.url()).searchParams.get('q') === '粗大ごみを出したい', `the form asks by GET (${page.url()})`);
+  expect((await page.textContent('.chat-bubble--question')).includes('粗大ごみを出したい'), 'the question is shown');
+  const apply = page.locator('.chat-bubble--answer a.button[href^="/procedures/"]');
+  expect(await apply.count() === 1, 'the confident answer has the button to apply online');
+  expect((await apply.textContent()).includes('オンラインで申請する'), 'the button says オンラインで申請する');
+  expect(await page.locator('form.chat-feedback button[name="helped"][value="1"]').count() === 1, 'the feedback form is shown');
+  await check('FAQ confident answer');
+  await fits('FAQ confident answer');
+  await Promise.all([page.waitForLoadState('load'), page.click('form.chat-feedback button:has-text("役に立った")')]);
+  expect(new URL(page.url()).searchParams.get('thanks') === '1', `feedback returns to the chat (${page.url()})`);
+  expect((await page.textContent('#feedback')).includes('ご意見ありがとうございました'), 'the thank-you notice is shown');
+  await check('FAQ feedback thanks');
+
+  // Not confident: the closest entries and whom to ask.
+  await page.goto(`${base}/faq?q=${encodeURIComponent('ドローンの飛行許可')}`);
+  expect(await page.locator('.chat-bubble--answer a.button').count() === 0, 'an uncertain answer has no button to apply');
+  const links = await page.locator('.chat-bubble--answer ul').first().locator('a[href^="/faq/entries/"]').count();
+  expect(links === 3, `an uncertain answer links the three closest entries (${links})`);
+  expect(await page.locator('.chat-bubble--answer h3', { hasText: 'お問い合わせ先' }).count() === 1, 'an uncertain answer says whom to ask');
+  expect(await page.locator('form.chat-feedback button:has-text("どれも当てはまらなかった")').count() === 1, 'an uncertain answer can be marked unhelpful');
+  await check('FAQ uncertain answer');
+  await fits('FAQ uncertain answer');
+
+  res = await page.goto(`${base}/faq?q=`);
+  expect(res.status() === 422, `an empty question is 422 (${res.status()})`);
+  expect((await page.textContent('#q-error')).includes('質問を入力してください'), 'an empty question is refused with a message');
+  await check('FAQ empty question');
+
+  res = await page.goto(`${base}/faq/embed?q=${encodeURIComponent('自動車税の納期限')}`);
+  expect(res.status() === 200, `the widget's page answers 200 (${res.status()})`);
+  expect((await page.textContent('.chat-bubble--answer')).includes('5月31日'), 'the widget answers 5月31日');
+  await check('FAQ widget page');
+  await fits('FAQ widget page');
+  // Asked again inside the widget's page, through its form.
+  await ask('粗大ごみを出したい');
+  expect(new URL(page.url()).pathname === '/faq/embed', `the widget's form stays in the widget (${page.url()})`);
+
+  await page.goto(`${base}/faq/entries/B-001`);
+  expect((await page.textContent('h1')).length > 0, 'the entry page has its question as heading');
+  await check('FAQ entry');
+  await fits('FAQ entry');
+
+  await page.goto(`${base}/faq?lang=en&q=Is+there+free+Wi-Fi`);
+  expect(await page.getAttribute('html', 'lang') === 'en', 'the English chat is lang="en"');
+  expect((await page.textContent('.chat-bubble--answer')).toLowerCase().includes('wi-fi'), 'the English chat answers about Wi-Fi');
+  await check('FAQ in English');
+  await fits('FAQ in English');
+
+  // Questions Mie's FAQ cannot answer, for its staff's unanswered list.
+  for (const q of ['ドローンを飛ばす許可はどこで取ればいいですか', 'ドローン 飛行許可 申請']) {
+    await page.goto(`${base}/faq?organisation=240001&q=${encodeURIComponent(q)}`);
+    expect(await page.locator('.chat-bubble--answer a.button').count() === 0, `${q}: not answered with confidence`);
+  }
+  await context.close();
+
+  const staff = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 768, height: 1024 }, locale: 'ja-JP', bypassCSP: true });
+  const sp = await staff.newPage();
+  const scheck = (label) => (js ? axe : axeNoJs)(sp, `${label} (${tag})`);
+  await sp.goto(`${base}/staff/signin`);
+  await sp.fill('#email', 'hs.staff@pref.mie.example.jp');
+  await sp.fill('#password', 'madoguchi-demo-2026');
+  await Promise.all([sp.waitForLoadState('load'), sp.click('.button-group button')]);
+  expect(new URL(sp.url()).pathname === '/staff', `staff land on the inbox (${sp.url()})`);
+  res = await sp.goto(`${base}/staff/faq`);
+  expect(res.status() === 200, `/staff/faq answers 200 (${res.status()})`);
+  expect(await sp.locator('a[href="/staff/faq/entries/B-013"]').count() === 1, "the list has Mie's entries");
+  await scheck('staff FAQ list');
+  await sp.goto(`${base}/staff/faq/new`);
+  await scheck('staff FAQ new entry');
+  res = await sp.goto(`${base}/staff/faq/entries/B-013`);
+  expect(res.status() === 200, `one of Mie's entries opens (${res.status()})`);
+  expect(await sp.inputValue('#question') !== '', 'the entry form is filled in');
+  await scheck('staff FAQ entry');
+  res = await sp.goto(`${base}/staff/faq/unanswered`);
+  expect(res.status() === 200, `/staff/faq/unanswered answers 200 (${res.status()})`);
+  expect((await sp.locator('section.group-item', { hasText: 'ドローン' }).count()) >= 1, 'the unanswered questions are grouped');
+  await scheck('staff FAQ unanswered');
+  await sp.locator('section.group-item', { hasText: 'ドローン' }).first().locator('summary').click();
+  await scheck('staff FAQ unanswered, form open');
+  await staff.close();
+  console.log(`FAQ journey (${tag}) completed`);
+}
+
 try {
   await dashboardJourney({ js: false });
   await dashboardJourney({ js: true });
@@ -336,6 +455,8 @@ try {
   await journey({ js: false });
   await staffJourney({ js: true });
   await staffJourney({ js: false });
+  await faqJourney({ js: true });
+  await faqJourney({ js: false });
 } catch (e) {
   console.error(`journey failed: ${e.stack || e}`);
   await browser.close();

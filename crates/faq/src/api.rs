@@ -64,6 +64,9 @@ pub struct Shown {
     pub url: String,
     pub procedure: Option<ProcedureLink>,
     pub score: f32,
+    /// The language of the question and answer shown (`ja` or `en`).
+    #[serde(skip)]
+    pub lang: &'static str,
 }
 
 /// The answer to a question.
@@ -225,6 +228,7 @@ async fn shown(
         url: e.url.clone(),
         procedure,
         score: (hit.score * 10_000.0).round() / 10_000.0,
+        lang: if use_en { "en" } else { "ja" },
     })
 }
 

@@ -109,7 +109,9 @@ async fn chat_input(
     }
     let mut error = None;
     let mut exchange = None;
-    if form.get("q").is_some() {
+    let thanks = form.get("thanks") == Some("1");
+    // After feedback the page says thank you; asking again would log the question twice.
+    if form.get("q").is_some() && !thanks {
         if q.trim().is_empty() {
             error = Some(ctx.t("faq.error.question_empty").to_string());
         } else {
@@ -138,7 +140,7 @@ async fn chat_input(
         organisation,
         exchange,
         error,
-        thanks: form.get("thanks") == Some("1"),
+        thanks,
         back,
     })
 }
