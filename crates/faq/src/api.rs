@@ -567,7 +567,7 @@ async fn export(
 
 /// The unanswered questions of the staff member's organisation, grouped.
 pub(crate) async fn groups(state: &Faq, staff: &Staff) -> Result<Vec<learning::Group>, AppError> {
-    let questions = store::unanswered(
+    let questions = store::unanswered_queries(
         &state.platform.db,
         staff.organisation_id,
         sees_unassigned(staff),

@@ -543,7 +543,7 @@ pub async fn logged(db: &Db, id: i64) -> StoreResult<Option<Logged>> {
 /// The questions not answered well (not confident, or marked unhelpful) and
 /// not yet resolved by a new entry: of one organisation, plus with
 /// `include_unassigned` those that belong to none. Newest first, at most `limit`.
-pub async fn unanswered(
+pub async fn unanswered_queries(
     db: &Db,
     organisation_id: i64,
     include_unassigned: bool,
