@@ -143,6 +143,17 @@ async fn staff_turn_unanswered_questions_into_an_entry_that_then_answers_them() 
                 .await;
             assert_eq!(res.status, StatusCode::OK);
             assert_eq!(res.json()["confident"], false, "{q}: {}", res.text());
+            // Not sure: the nearest entries and whom to ask instead.
+            assert!(
+                !res.json()["contacts"].as_array().unwrap().is_empty(),
+                "{}",
+                res.text()
+            );
+            assert!(
+                res.json()["contacts"][0]["phone"]
+                    .as_str()
+                    .is_some_and(|p| !p.is_empty())
+            );
         }
         // A resident also marks an answer as unhelpful, with the token the page gives.
         let mut staff = t.client();
