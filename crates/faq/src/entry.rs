@@ -56,59 +56,7 @@ pub const REQUIRED: &[&str] = &["id", "question", "answer", "area", "url"];
 pub const MAX_QUESTION: usize = 1_000;
 pub const MAX_ANSWER: usize = 20_000;
 
-/// A problem with one row (or the header) of an import file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowError {
-    /// The line of the file (the header is line 1).
-    pub line: usize,
-    /// The column, or empty.
-    pub column: String,
-    /// The message key (`faq.row.*`).
-    pub code: &'static str,
-    pub value: String,
-}
-
-impl RowError {
-    fn new(line: usize, column: &str, code: &'static str, value: impl Into<String>) -> RowError {
-        RowError {
-            line,
-            column: column.to_string(),
-            code,
-            value: value.into(),
-        }
-    }
-
-    /// The problem in the reader's language.
-    pub fn message(&self, tr: &platform::i18n::Tr) -> String {
-        let what = tr.f1(self.code, "value", &self.value);
-        if self.column.is_empty() {
-            tr.f(
-                "faq.row.at_line",
-                &[("line", self.line.to_string()), ("message", what)],
-            )
-        } else {
-            tr.f(
-                "faq.row.at_cell",
-                &[
-                    ("line", self.line.to_string()),
-                    ("column", self.column.clone()),
-                    ("message", what),
-                ],
-            )
-        }
-    }
-}
-
-/// Decodes a CSV file: UTF-8 with or without BOM, else Shift_JIS (CP932).
-pub fn decode(bytes: &[u8]) -> String {
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return String::from_utf8_lossy(rest).into_owned();
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::SHIFT_JIS.decode(bytes).0.into_owned(),
-    }
-}
+pub use platform::import::{RowError, decode};
 
 /// Parses an import file into entries and the problems found (each with its
 /// line). Entries are returned for the valid rows even when others are bad:

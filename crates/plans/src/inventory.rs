@@ -69,59 +69,7 @@ pub struct Item {
     pub procedure_code: String,
 }
 
-/// A problem with one row of an import file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowError {
-    /// The line of the file (the header is line 1).
-    pub line: usize,
-    pub column: String,
-    /// The message key (`plans.row.*`).
-    pub code: &'static str,
-    /// The offending value, or a detail the message names.
-    pub value: String,
-}
-
-impl RowError {
-    fn new(line: usize, column: &str, code: &'static str, value: impl Into<String>) -> RowError {
-        RowError {
-            line,
-            column: column.to_string(),
-            code,
-            value: value.into(),
-        }
-    }
-
-    /// The problem in the reader's language: `3行目（手続名）: 手続名が空欄です。`
-    pub fn message(&self, tr: &platform::i18n::Tr) -> String {
-        let what = tr.f1(self.code, "value", &self.value);
-        if self.column.is_empty() {
-            tr.f(
-                "plans.row.at_line",
-                &[("line", self.line.to_string()), ("message", what)],
-            )
-        } else {
-            tr.f(
-                "plans.row.at_cell",
-                &[
-                    ("line", self.line.to_string()),
-                    ("column", self.column.clone()),
-                    ("message", what),
-                ],
-            )
-        }
-    }
-}
-
-/// Decodes a CSV file: UTF-8 with or without BOM, else Shift_JIS (CP932).
-pub fn decode(bytes: &[u8]) -> String {
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return String::from_utf8_lossy(rest).into_owned();
-    }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::SHIFT_JIS.decode(bytes).0.into_owned(),
-    }
-}
+pub use platform::import::{RowError, decode};
 
 /// Reads the rows of a CSV text or an `.xlsx` file as (line, cells), the header first.
 pub fn rows(bytes: &[u8], name: &str) -> Result<Vec<(usize, Vec<String>)>, String> {

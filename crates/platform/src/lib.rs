@@ -20,6 +20,7 @@ pub mod crypto;
 pub mod db;
 pub mod files;
 pub mod i18n;
+pub mod import;
 pub mod jobs;
 pub mod orgs;
 pub mod ratelimit;
