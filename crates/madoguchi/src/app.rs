@@ -22,6 +22,7 @@ pub fn migrations() -> Vec<&'static [MigrationSource]> {
         backoffice::MIGRATIONS,
         plans::MIGRATIONS,
         faq::MIGRATIONS,
+        opendata::MIGRATIONS,
     ]
 }
 
@@ -34,6 +35,8 @@ pub fn locales() -> Vec<LocaleSource> {
         backoffice::LOCALES,
         plans::LOCALES,
         faq::LOCALES,
+        opendata::LOCALES,
+        opendata::STANDARD_LOCALES,
     ]
 }
 
@@ -51,6 +54,7 @@ pub struct App {
     pub backoffice: backoffice::Backoffice,
     pub plans: plans::Plans,
     pub faq: faq::Faq,
+    pub opendata: opendata::OpenData,
     /// The background jobs' handlers (notifications); `serve` runs them.
     pub jobs: platform::jobs::Runner,
     pub router: Router,
@@ -106,6 +110,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         platform: platform.clone(),
     };
     let faq = faq::Faq::new(platform.clone(), faq_engine_config(&platform.config));
+    let opendata = opendata::OpenData::new(platform.clone());
     let mut jobs = platform::jobs::Runner::new();
     backoffice::notify::register(&mut jobs, platform.clone());
     let routes = platform::web::router()
@@ -113,6 +118,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .merge(backoffice::router(backoffice.clone()))
         .merge(plans::router(plans.clone()))
         .merge(faq::router(faq.clone()))
+        .merge(opendata::router(opendata.clone()))
         .merge(platform::web::assets::router(ASSETS))
         .route("/api/v1/openapi.json", get(openapi));
     let router = platform::web::finish(routes, platform.clone());
@@ -122,9 +128,19 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         backoffice,
         plans,
         faq,
+        opendata,
         jobs,
         router,
     })
+}
+
+/// Loads the demo data: organisations, procedures, accounts (see [`crate::demo`]),
+/// then the demo open-data catalogue and the platform's own published datasets.
+pub async fn load_demo(app: &App) -> anyhow::Result<crate::demo::Loaded> {
+    let loaded = crate::demo::load(&app.platform.db).await?;
+    opendata::demo::load(&app.opendata).await?;
+    opendata::publish::run(&app.opendata).await?;
+    Ok(loaded)
 }
 
 /// Where the FAQ engine finds its dictionary and model.

@@ -82,6 +82,53 @@ enum Command {
         #[command(subcommand)]
         what: AuditWhat,
     },
+    /// The installation's organisations (the prefecture and its municipalities).
+    Org {
+        #[command(subcommand)]
+        what: OrgWhat,
+    },
+    /// API tokens for machines (the open-data catalogue's CKAN API).
+    Token {
+        #[command(subcommand)]
+        what: TokenWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgWhat {
+    /// Adds an organisation (a local government) to the installation.
+    Add {
+        /// Its 全国地方公共団体コード (6 digits with the check digit, e.g. 240001).
+        #[arg(long)]
+        code: String,
+        /// Its name (三重県).
+        #[arg(long)]
+        name: String,
+        /// Its English name (Mie Prefecture); its open-data publisher is named after it.
+        #[arg(long)]
+        name_en: String,
+        /// The code of the prefecture a municipality belongs to.
+        #[arg(long)]
+        parent: Option<String>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenWhat {
+    /// Issues an API token with the rights of the organisation's administrator;
+    /// prints the token alone on the last line.
+    Create {
+        /// The organisation's 全国地方公共団体コード.
+        #[arg(long)]
+        organisation: String,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -228,8 +275,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { data } => {
             let config = load_config(&data, None)?;
-            let db = crate::app::open_database(&config).await?;
-            let loaded = crate::demo::load(&db).await?;
+            let app = crate::app::build(config).await?;
+            let loaded = crate::app::load_demo(&app).await?;
             print_accounts(&loaded);
             Ok(ExitCode::SUCCESS)
         }
@@ -515,6 +562,68 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Org {
+            what:
+                OrgWhat::Add {
+                    code,
+                    name,
+                    name_en,
+                    parent,
+                    data,
+                },
+        } => {
+            let config = load_config(&data, None)?;
+            let db = crate::app::open_database(&config).await?;
+            let parent_id = match parent {
+                Some(p) => match platform::orgs::organisation_by_code(&db, &p).await? {
+                    Some(o) => Some(o.id),
+                    None => {
+                        eprintln!("no organisation with the code {p}");
+                        return Ok(ExitCode::from(2));
+                    }
+                },
+                None => None,
+            };
+            if platform::orgs::organisation_by_code(&db, &code).await?.is_some() {
+                eprintln!("an organisation with the code {code} exists already");
+                return Ok(ExitCode::from(2));
+            }
+            match platform::orgs::insert_organisation(&db, &code, &name, &name_en, parent_id).await {
+                Ok(org) => {
+                    let publisher = opendata::store::default_organization(&db, &org).await?;
+                    println!(
+                        "added {} {} (open-data publisher {})",
+                        org.code, org.name, publisher.name
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(platform::StoreError::Conflict(m)) => {
+                    eprintln!("{m}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Token {
+            what:
+                TokenWhat::Create {
+                    organisation,
+                    name,
+                    data,
+                },
+        } => {
+            let config = load_config(&data, None)?;
+            let db = crate::app::open_database(&config).await?;
+            let Some(org) = platform::orgs::organisation_by_code(&db, &organisation).await? else {
+                eprintln!("no organisation with the code {organisation}");
+                return Ok(ExitCode::from(2));
+            };
+            opendata::store::default_organization(&db, &org).await?;
+            let token = opendata::store::create_token(&db, org.id, &name, "cli").await?;
+            println!("token for {} {} (administrator's rights):", org.code, org.name);
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit {
             what: AuditWhat::Verify { data },
         } => {
@@ -553,9 +662,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let app = crate::app::build(config).await?;
     if demo {
-        let loaded = crate::demo::load(&app.platform.db).await?;
+        let loaded = crate::app::load_demo(&app).await?;
         print_accounts(&loaded);
     }
+    // The platform's own datasets (procedure catalogue, monthly counts) are kept current.
+    let _publisher = opendata::publish::spawn(app.opendata.clone());
     // The FAQ index (dictionary, entries, then the semantic model) is prepared in the background.
     app.faq.engine.warm_up();
     // Notifications and other background jobs run beside the server.

@@ -105,6 +105,8 @@ pub struct Config {
     pub secret_key: Option<Secret>,
     /// The largest request body accepted (uploads), in bytes.
     pub max_upload_bytes: usize,
+    /// The largest open-data file accepted (a resource upload), in bytes.
+    pub data_upload_bytes: usize,
     pub smtp: Option<SmtpConfig>,
     pub branding: Branding,
     /// Number of database connections.
@@ -128,6 +130,7 @@ impl Default for Config {
             base_url: None,
             secret_key: None,
             max_upload_bytes: 20 * 1024 * 1024,
+            data_upload_bytes: 100 * 1024 * 1024,
             smtp: None,
             branding: Branding::default(),
             db_max_connections: 16,
@@ -148,6 +151,7 @@ struct FileConfig {
     base_url: Option<String>,
     secret_key: Option<Secret>,
     max_upload_mb: Option<usize>,
+    data_upload_mb: Option<usize>,
     smtp: Option<SmtpConfig>,
     branding: Option<Branding>,
     db_max_connections: Option<u32>,
@@ -221,6 +225,7 @@ impl Config {
             base_url,
             secret_key,
             max_upload_mb,
+            data_upload_mb,
             smtp,
             branding,
             db_max_connections,
@@ -236,6 +241,10 @@ impl Config {
         set(
             &mut self.max_upload_bytes,
             max_upload_mb.map(|mb| mb * 1024 * 1024),
+        );
+        set(
+            &mut self.data_upload_bytes,
+            data_upload_mb.map(|mb| mb * 1024 * 1024),
         );
         set_opt(&mut self.smtp, smtp);
         set(&mut self.branding, branding);
@@ -272,6 +281,12 @@ impl Config {
                 .parse()
                 .map_err(|e| anyhow::anyhow!("MADOGUCHI_MAX_UPLOAD_MB {v:?}: {e}"))?;
             self.max_upload_bytes = mb * 1024 * 1024;
+        }
+        if let Some(v) = env("MADOGUCHI_DATA_UPLOAD_MB") {
+            let mb: usize = v
+                .parse()
+                .map_err(|e| anyhow::anyhow!("MADOGUCHI_DATA_UPLOAD_MB {v:?}: {e}"))?;
+            self.data_upload_bytes = mb * 1024 * 1024;
         }
         if let Some(v) = env("MADOGUCHI_DB_MAX_CONNECTIONS") {
             self.db_max_connections = v

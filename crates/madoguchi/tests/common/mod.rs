@@ -155,9 +155,7 @@ impl TestApp {
         let mut config = db.config();
         adjust(&mut config);
         let app = madoguchi::app::build(config).await.expect("app builds");
-        madoguchi::demo::load(&app.platform.db)
-            .await
-            .expect("demo loads");
+        madoguchi::app::load_demo(&app).await.expect("demo loads");
         TestApp { app, db }
     }
 

@@ -1,0 +1,309 @@
+//! The catalogue's machine routes: CKAN's Action API, file downloads, DCAT,
+//! and the source of the NGSI-v2 entities.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::OpenData;
+use crate::dcat;
+use crate::search::SearchRequest;
+
+pub fn router(state: OpenData) -> Router<OpenData> {
+    let limit = state.upload_limit.saturating_add(1 << 20);
+    Router::new()
+        .route("/api/3/action/{name}", any(crate::ckan::action))
+        .route("/api/action/{name}", any(crate::ckan::action))
+        .layer(DefaultBodyLimit::max(limit))
+        .route(
+            "/dataset/{id}/resource/{resource_id}/download/{filename}",
+            get(download),
+        )
+        .route("/dataset/{id}/resource/{resource_id}/download", get(download_bare))
+        .route("/catalog.{ext}", get(catalog))
+}
+
+/// Who may see private datasets in a browser or with a token: the owning local government.
+pub async fn viewer_organisation(state: &OpenData, req_headers: &axum::http::HeaderMap, ctx: Option<&platform::web::RequestContext>) -> Option<i64> {
+    if let Ok(Some(actor)) = crate::ckan::actor_of(state, req_headers).await {
+        return Some(actor.organisation_id);
+    }
+    let session = ctx?.session.as_ref()?;
+    match &session.account {
+        Some(platform::session::Account::Staff(s)) => Some(s.organisation_id),
+        _ => None,
+    }
+}
+
+async fn download_bare(
+    state: State<OpenData>,
+    Path((id, resource_id)): Path<(String, String)>,
+    req: Request,
+) -> Response {
+    download(state, Path((id, resource_id, String::new())), req).await
+}
+
+/// `GET /dataset/{id}/resource/{rid}/download/{filename}`: the stored file.
+async fn download(
+    State(state): State<OpenData>,
+    Path((id, resource_id, _filename)): Path<(String, String, String)>,
+    req: Request,
+) -> Response {
+    if state.catalogue.current().await.is_err() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let Some(entry) = state.catalogue.get(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if entry.dataset.private {
+        let ctx = req.extensions().get::<platform::web::RequestContext>().cloned();
+        if viewer_organisation(&state, req.headers(), ctx.as_ref()).await
+            != Some(entry.organisation_id)
+        {
+            return StatusCode::NOT_FOUND.into_response();
+        }
+    }
+    let Some(r) = entry
+        .dataset
+        .resources
+        .iter()
+        .find(|r| r.id == resource_id && r.is_stored_upload())
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(key) = r.file_key.as_deref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let bytes = match state.platform.files.get(key).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading a resource file failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let mime = if r.mimetype.is_empty() {
+        "application/octet-stream"
+    } else {
+        r.mimetype.as_str()
+    };
+    let name = crate::model::download_name(&r.url);
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(mime) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    let disposition = format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        platform::web::forms::encode_component(&name)
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    res
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CatalogQuery {
+    pub page: Option<String>,
+    pub modified_since: Option<String>,
+    pub q: Option<String>,
+    pub fq: Option<String>,
+}
+
+fn dcat_error(status: StatusCode, message: &str) -> Response {
+    crate::rendered(
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            message.to_string(),
+        )
+            .into_response(),
+    )
+}
+
+fn site(state: &OpenData) -> (String, String) {
+    let b = &state.platform.config.branding;
+    (state.catalogue.site_url().to_string(), b.site_name.clone())
+}
+
+fn dcat_response(format: dcat::Format, body: String) -> Response {
+    let mut res = body.into_response();
+    if let Ok(v) = HeaderValue::from_str(format.media_type()) {
+        res.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    res
+}
+
+/// The number of datasets on a page of the DCAT catalogue.
+pub const CATALOG_PAGE: usize = 100;
+
+/// `GET /catalog.{ttl,rdf,xml,jsonld,n3}`: the catalogue as DCAT, 100 datasets a page.
+async fn catalog(
+    State(state): State<OpenData>,
+    Path(ext): Path<String>,
+    query: Result<Query<CatalogQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Some(format) = dcat::Format::from_extension(&ext) else {
+        return dcat_error(StatusCode::NOT_FOUND, "Unknown format: use ttl, rdf, xml, jsonld or n3");
+    };
+    let Ok(Query(q)) = query else {
+        return dcat_error(StatusCode::BAD_REQUEST, "Bad query string");
+    };
+    let page = match q.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(p) => match p.parse::<u64>() {
+            Ok(n) if (1..1_000_000).contains(&n) => n,
+            _ => return dcat_error(StatusCode::BAD_REQUEST, "\"page\" parameter must be a positive integer"),
+        },
+    };
+    let mut fq = Vec::new();
+    if let Some(f) = q.fq.clone().filter(|f| !f.trim().is_empty()) {
+        fq.push(f);
+    }
+    if let Some(since) = q.modified_since.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let Some(when) = parse_since(since) else {
+            return dcat_error(StatusCode::BAD_REQUEST, "\"modified_since\" must be an ISO-8601 date");
+        };
+        fq.push(format!("metadata_modified:[{when} TO *]"));
+    }
+    if state.catalogue.current().await.is_err() {
+        return dcat_error(StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable");
+    }
+    let req = SearchRequest {
+        q: q.q.clone(),
+        fq,
+        sort: Some("metadata_modified desc".into()),
+        rows: CATALOG_PAGE,
+        start: (page as usize - 1) * CATALOG_PAGE,
+        facet_fields: Vec::new(),
+        facet_limit: 0,
+        facet_mincount: 1,
+        private_orgs: Vec::new(),
+    };
+    let (count, entries, _) = match state.catalogue.search(&req) {
+        Ok(r) => r,
+        Err(e) => return dcat_error(StatusCode::BAD_REQUEST, &format!("Search Query is invalid: {e}")),
+    };
+    let packages: Vec<Value> = entries.iter().map(|e| e.dict.clone()).collect();
+    let (url, title) = site(&state);
+    let mut base = format!("{url}/catalog.{}?", format.extension());
+    for (k, v) in [("q", &q.q), ("fq", &q.fq), ("modified_since", &q.modified_since)] {
+        if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
+            base.push_str(&format!("{k}={}&", platform::web::forms::encode_component(v)));
+        }
+    }
+    let paging = dcat::Paging {
+        page,
+        items_per_page: CATALOG_PAGE as u64,
+        total_items: count as u64,
+        base,
+    };
+    let modified = entries.first().map(|e| e.dataset.modified_at.clone());
+    let site = dcat::Site {
+        url: &url,
+        title: &title,
+        description: "オープンデータカタログ / Open data catalogue",
+        language: "ja",
+        modified: modified.as_deref(),
+    };
+    dcat_response(format, dcat::catalog(format, &site, &packages, &paging))
+}
+
+fn parse_since(s: &str) -> Option<String> {
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    }
+    if let Some(t) = crate::model::parse_ckan_time(s) {
+        return Some(t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .map(|d| format!("{}T00:00:00Z", d.format("%Y-%m-%d")))
+}
+
+/// `GET /dataset/{id}.{ext}`: one dataset as DCAT (the pages route hands `{id}.{ext}` here).
+pub async fn dataset_dcat(state: &OpenData, key: &str, ext: &str, viewer: Option<i64>) -> Option<Response> {
+    let format = dcat::Format::from_extension(ext)?;
+    if state.catalogue.current().await.is_err() {
+        return Some(dcat_error(StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable"));
+    }
+    let entry = state.catalogue.get(key)?;
+    if entry.dataset.private && viewer != Some(entry.organisation_id) {
+        return None;
+    }
+    let (url, title) = site(state);
+    let site = dcat::Site {
+        url: &url,
+        title: &title,
+        description: "オープンデータカタログ / Open data catalogue",
+        language: "ja",
+        modified: None,
+    };
+    Some(dcat_response(format, dcat::dataset(format, &site, &entry.dict)))
+}
+
+/// The NGSI-v2 API's source: every public standard dataset's stored table.
+#[derive(Clone)]
+pub struct NgsiSource(pub OpenData);
+
+impl crate::ngsi::Provider for NgsiSource {
+    async fn entity_sets(&self) -> Arc<Vec<crate::ngsi::EntitySet>> {
+        let state = &self.0;
+        if state.catalogue.current().await.is_err() {
+            return Arc::new(Vec::new());
+        }
+        let generation = crate::store::generation(&state.platform.db).await.unwrap_or(-1);
+        let mut cache = state.ngsi_cache.0.lock().await;
+        if cache.0 == generation && generation >= 0 {
+            return cache.1.clone();
+        }
+        let mut sets = Vec::new();
+        let mut entries = state.catalogue.all();
+        entries.sort_by(|a, b| a.dataset.name.cmp(&b.dataset.name));
+        for e in entries {
+            if e.dataset.private {
+                continue;
+            }
+            let Some(t) = e
+                .dataset
+                .extra(crate::service::TEMPLATE_EXTRA)
+                .and_then(|k| crate::standard::template(k.trim()))
+            else {
+                continue;
+            };
+            // The latest stored CSV that passes the template's check.
+            for r in e.dataset.resources.iter().rev() {
+                if !(r.is_stored_upload() && r.format.eq_ignore_ascii_case("csv")) {
+                    continue;
+                }
+                let Some(key) = r.file_key.as_deref() else { continue };
+                let Ok(Some(bytes)) = state.platform.files.get(key).await else {
+                    continue;
+                };
+                if let Ok(table) = crate::standard::validate(t, &bytes) {
+                    sets.push(crate::ngsi::EntitySet {
+                        tenant: crate::ngsi_tenant(state, &e.dataset),
+                        service_path: crate::ngsi_service_path(&e.dataset),
+                        entities: crate::ngsi::entities_from_table(&table, crate::ngsi::DEFAULT_ID_PREFIX),
+                    });
+                    break;
+                }
+            }
+        }
+        let sets = Arc::new(sets);
+        *cache = (generation, sets.clone());
+        sets
+    }
+}
