@@ -23,6 +23,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use platform::db::{Backend, Db, DbOptions};
 
+mod opendata;
+
 #[derive(Parser)]
 #[command(name = "madoguchi-bench", about = "madoguchi benchmarks")]
 struct Cli {
@@ -77,6 +79,22 @@ enum Command {
         #[arg(long)]
         model: Option<std::path::PathBuf>,
     },
+    /// CKAN package_search over HTTP with many datasets: Japanese q, two filters, five facets.
+    Opendata {
+        /// Datasets in the catalogue.
+        #[arg(long, default_value_t = 10_000)]
+        datasets: usize,
+        /// Requests per run.
+        #[arg(long, default_value_t = 500)]
+        requests: usize,
+        /// Runs per backend.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+        postgres: String,
+        #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+        backends: Vec<String>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -117,6 +135,29 @@ fn main() -> anyhow::Result<()> {
                     Duration::from_secs(warmup),
                     Duration::from_secs(seconds),
                 )?;
+            }
+            Ok(())
+        }
+        Command::Opendata {
+            datasets,
+            requests,
+            runs,
+            postgres,
+            backends,
+        } => {
+            println!(
+                "madoguchi-bench opendata: {datasets} datasets, {runs} runs of {requests} sequential package_search requests per backend"
+            );
+            for b in backends {
+                let backend = match b.as_str() {
+                    "sqlite" => Backend::Sqlite,
+                    "postgres" if postgres != "none" => Backend::Postgres,
+                    "postgres" => continue,
+                    other => anyhow::bail!("unknown backend {other}"),
+                };
+                with_scratch(backend, &postgres, |server_rt, client_rt, scratch| {
+                    opendata::run(server_rt, client_rt, backend, scratch, datasets, requests, runs)
+                })?;
             }
             Ok(())
         }

@@ -111,9 +111,7 @@ async fn parse_request(req: Request, upload_limit: usize) -> Result<Params, Pars
     let mut params = if content_type.starts_with("multipart/form-data") {
         parse_multipart(req, upload_limit).await?
     } else {
-        let body = axum::body::to_bytes(req.into_body(), upload_limit.saturating_add(1 << 20))
-            .await
-            .map_err(|_| ParseError::TooLarge)?;
+        let body = read_body(req.into_body(), upload_limit.saturating_add(1 << 20)).await?;
         if content_type.starts_with("application/x-www-form-urlencoded") {
             let mut data = pairs(&body);
             // A form whose single key is a JSON document (old clients post that way).
@@ -153,56 +151,72 @@ async fn parse_request(req: Request, upload_limit: usize) -> Result<Params, Pars
     Ok(params)
 }
 
+/// Reads a whole body up to `cap` bytes. A longer body is still read to its
+/// end (up to a hard bound), so the client can read our answer instead of
+/// seeing its connection reset.
+async fn read_body(body: axum::body::Body, cap: usize) -> Result<Bytes, ParseError> {
+    use futures_util::StreamExt;
+    let drain_bound = cap.saturating_mul(4).saturating_add(64 << 20);
+    let mut stream = body.into_data_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ParseError::Bad(format!("Bad request - {e}")))?;
+        total = total.saturating_add(chunk.len());
+        if total <= cap {
+            buf.extend_from_slice(&chunk);
+        } else if total > drain_bound {
+            break;
+        }
+    }
+    if total > cap {
+        return Err(ParseError::TooLarge);
+    }
+    Ok(Bytes::from(buf))
+}
+
 async fn parse_multipart(req: Request, upload_limit: usize) -> Result<Params, ParseError> {
+    let (parts, body) = req.into_parts();
+    // The file plus a little room for the other fields and the boundaries.
+    let body = read_body(body, upload_limit.saturating_add(256 << 10)).await?;
+    let req = Request::from_parts(parts, axum::body::Body::from(body));
     let mut multipart = Multipart::from_request(req, &())
         .await
-        .map_err(|e| ParseError::Bad(format!("Bad request - {e}")))?;
+        .map_err(|e| ParseError::Bad(format!("Bad request - {}", e.body_text())))?;
     let mut params = Params::default();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
-                let text = e.to_string();
-                return Err(if text.contains("limit") {
+                return Err(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ParseError::TooLarge
                 } else {
-                    ParseError::Bad(format!("Bad request - {text}"))
+                    ParseError::Bad(format!("Bad request - {}", e.body_text()))
                 });
             }
         };
         let name = field.name().unwrap_or("").to_string();
         let filename = field.file_name().map(str::to_string);
-        let mut field = field;
-        let mut bytes = Vec::new();
-        loop {
-            match field.chunk().await {
-                Ok(Some(chunk)) => {
-                    if bytes.len() + chunk.len() > upload_limit {
-                        return Err(ParseError::TooLarge);
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    let text = e.to_string();
-                    return Err(if text.contains("limit") {
-                        ParseError::TooLarge
-                    } else {
-                        ParseError::Bad(format!("Bad request - {text}"))
-                    });
-                }
+        let bytes = match field.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                return Err(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ParseError::TooLarge
+                } else {
+                    ParseError::Bad(format!("Bad request - {}", e.body_text()))
+                });
             }
-        }
+        };
         match filename {
             Some(filename) if name == "upload" || !bytes.is_empty() => {
                 if filename.is_empty() && bytes.is_empty() {
                     continue;
                 }
-                params.upload = Some(Upload {
-                    filename,
-                    bytes: Bytes::from(bytes),
-                });
+                if bytes.len() > upload_limit {
+                    return Err(ParseError::TooLarge);
+                }
+                params.upload = Some(Upload { filename, bytes });
             }
             _ => push_pair(
                 &mut params.data,

@@ -155,5 +155,9 @@ pub fn router(state: OpenData) -> Router<Platform> {
     web::router(state.clone())
         .merge(pages::router())
         .with_state(state.clone())
-        .merge(ngsi::router(web::NgsiSource(state)))
+        // Orion's error bodies are the protocol: the platform's error pages leave them alone.
+        .merge(
+            ngsi::router(web::NgsiSource(state))
+                .layer(axum::middleware::map_response(|res: Response| async { rendered(res) })),
+        )
 }

@@ -530,6 +530,22 @@ enum Source {
 /// against a template. On success the rows come back normalised in
 /// template column order; otherwise every problem found, by line and
 /// column.
+/// The 1-based line a record starts on. csv reports a record's position
+/// where the previous record ended (before its line break), and its own line
+/// count lags, so count the newlines up to there and through the line breaks
+/// (and blank lines) that follow.
+fn line_at(text: &str, byte: u64) -> usize {
+    let bytes = text.as_bytes();
+    let end = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+    let before = bytes[..end].iter().filter(|b| **b == b'\n').count();
+    let breaks = bytes[end..]
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .filter(|b| **b == b'\n')
+        .count();
+    before + breaks + 1
+}
+
 pub fn validate(template: &'static Template, bytes: &[u8]) -> Result<Table, Vec<RowError>> {
     let mut errors = Errors {
         list: Vec::new(),
@@ -565,9 +581,9 @@ pub fn validate(template: &'static Template, bytes: &[u8]) -> Result<Table, Vec<
     for result in reader.records() {
         match result {
             Ok(record) => {
-                let line = record.position().map_or(records.len() + 1, |p| {
-                    usize::try_from(p.line()).unwrap_or(0)
-                });
+                let line = record
+                    .position()
+                    .map_or(records.len() + 1, |p| line_at(text, p.byte()));
                 let cells: Vec<String> = record.iter().map(str::to_string).collect();
                 if cells.iter().all(|c| clean_text(c).is_empty()) {
                     continue;
@@ -575,9 +591,9 @@ pub fn validate(template: &'static Template, bytes: &[u8]) -> Result<Table, Vec<
                 records.push((line, cells));
             }
             Err(e) => {
-                let line = e.position().map_or(records.len() + 1, |p| {
-                    usize::try_from(p.line()).unwrap_or(0)
-                });
+                let line = e
+                    .position()
+                    .map_or(records.len() + 1, |p| line_at(text, p.byte()));
                 return Err(vec![RowError::new(
                     line,
                     "",
@@ -1173,6 +1189,46 @@ fn check_presence(text: &str) -> CellResult {
             Ok("無".to_string())
         }
         _ => Err(("opendata.row.presence", text.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    #[test]
+    fn rows_are_reported_by_their_line_in_the_file() {
+        let t = super::template("aed").unwrap();
+        let header = super::sample_csv(t);
+        let cols: Vec<&str> = header
+            .trim_start_matches('\u{feff}')
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .collect();
+        for eol in ["\r\n", "\n"] {
+            let mut csv = cols.join(",") + eol;
+            for code in ["242012", "242011", "242012"] {
+                let row: Vec<&str> = cols
+                    .iter()
+                    .map(|c| match *c {
+                        "全国地方公共団体コード" => code,
+                        "名称" => "津市役所",
+                        "所在地_連結表記" => "三重県津市西丸之内23番1号",
+                        "設置位置" => "1階",
+                        _ => "",
+                    })
+                    .collect();
+                csv += &row.join(",");
+                csv += eol;
+                if code == "242011" {
+                    csv += eol; // a blank line after the bad row
+                }
+            }
+            let errors = super::validate(t, csv.as_bytes()).err().unwrap();
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].line, 3, "{eol:?}: {errors:?}");
+            assert_eq!(errors[0].column, "全国地方公共団体コード");
+        }
     }
 }
 

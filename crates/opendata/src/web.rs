@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::get;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -18,8 +18,14 @@ use crate::search::SearchRequest;
 pub fn router(state: OpenData) -> Router<OpenData> {
     let limit = state.upload_limit.saturating_add(1 << 20);
     Router::new()
-        .route("/api/3/action/{name}", any(crate::ckan::action))
-        .route("/api/action/{name}", any(crate::ckan::action))
+        .route(
+            "/api/3/action/{name}",
+            get(crate::ckan::action).post(crate::ckan::action),
+        )
+        .route(
+            "/api/action/{name}",
+            get(crate::ckan::action).post(crate::ckan::action),
+        )
         .layer(DefaultBodyLimit::max(limit))
         .route(
             "/dataset/{id}/resource/{resource_id}/download/{filename}",
@@ -222,11 +228,16 @@ async fn catalog(
 }
 
 fn parse_since(s: &str) -> Option<String> {
+    // Microseconds are kept: "since" includes a dataset modified at that very instant.
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        return Some(
+            d.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+                .to_string(),
+        );
     }
     if let Some(t) = crate::model::parse_ckan_time(s) {
-        return Some(t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        return Some(t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
     }
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .ok()

@@ -1,0 +1,350 @@
+//! The open-data APIs' edges, on both backends: every write and every read is
+//! scoped (a token writes only its own local government's datasets; private
+//! datasets stay invisible to everyone else in every protocol), and malformed
+//! requests get CKAN's, Orion's or a plain 4xx answer, never a 500.
+//! (The happy paths with real clients are in `opendata_compat.rs`.)
+
+mod common;
+
+use axum::http::Method;
+use common::{Client, TestApp};
+use serde_json::{Value, json};
+
+async fn org_and_token(t: &TestApp, code: &str, name: &str, name_en: &str) -> String {
+    let db = &t.app.platform.db;
+    let org = platform::orgs::insert_organisation(db, code, name, name_en, None)
+        .await
+        .unwrap();
+    opendata::store::create_token(db, org.id, "test", "test")
+        .await
+        .unwrap()
+}
+
+fn with_token(t: &TestApp, token: &str) -> Client {
+    let mut c = t.client();
+    c.bearer = Some(token.to_string());
+    c
+}
+
+async fn action(c: &mut Client, name: &str, body: Value) -> (u16, Value) {
+    let res = c.post_json(&format!("/api/3/action/{name}"), &body).await;
+    (res.status.as_u16(), res.json())
+}
+
+#[tokio::test]
+async fn tokens_write_only_their_own_datasets_and_private_ones_stay_private() {
+    for backend in common::backends() {
+        let t = TestApp::new(backend).await;
+        let mie = org_and_token(&t, "240001", "三重県", "Mie Prefecture").await;
+        let tsu = org_and_token(&t, "242012", "津市", "Tsu City").await;
+        let mut a = with_token(&t, &mie);
+        let mut b = with_token(&t, &tsu);
+        let mut anon = t.client();
+
+        let (s, v) = action(
+            &mut a,
+            "package_create",
+            json!({"name": "mie-private", "title": "非公開の調査", "private": true}),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["result"]["owner_org"], v["result"]["organization"]["id"]);
+        assert_eq!(v["result"]["organization"]["name"], "mie-prefecture");
+        let (s, v) = action(
+            &mut a,
+            "package_create",
+            json!({"name": "mie-public", "title": "公開データ"}),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        let res = a
+            .post_multipart(
+                "/api/3/action/resource_create",
+                &[("package_id", "mie-private"), ("name", "非公開ファイル")],
+                &[("upload", "secret.csv", "a,b\n1,2\n".as_bytes())],
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let download = res.json()["result"]["url"]
+            .as_str()
+            .unwrap()
+            .split_once("/dataset/")
+            .map(|(_, p)| format!("/dataset/{p}"))
+            .unwrap();
+
+        // Another local government's token: the private dataset does not exist for it.
+        for c in [&mut b, &mut anon] {
+            let (s, v) = action(c, "package_show", json!({"id": "mie-private"})).await;
+            assert_eq!(s, 404, "{v}");
+            assert_eq!(v["error"]["__type"], "Not Found Error");
+            let (_, v) = action(
+                c,
+                "package_search",
+                json!({"q": "非公開", "include_private": true}),
+            )
+            .await;
+            assert_eq!(v["result"]["count"], 0, "{v}");
+            let (_, v) = action(c, "package_list", json!({})).await;
+            assert_eq!(v["result"], json!(["mie-public"]));
+            assert_eq!(c.get(&download).await.status, 404);
+            assert_eq!(c.get("/dataset/mie-private.ttl").await.status, 404);
+            assert_eq!(c.get("/catalog.ttl?q=非公開").await.status, 200);
+            assert!(!c.get("/catalog.ttl").await.text().contains("mie-private"));
+        }
+        // Its owner sees it, in search with include_private too.
+        let (s, _) = action(&mut a, "package_show", json!({"id": "mie-private"})).await;
+        assert_eq!(s, 200);
+        let (_, v) = action(
+            &mut a,
+            "package_search",
+            json!({"q": "非公開", "include_private": true}),
+        )
+        .await;
+        assert_eq!(v["result"]["count"], 1, "{v}");
+        assert_eq!(a.get(&download).await.body, b"a,b\n1,2\n");
+
+        // Writes across local governments are refused with CKAN's Authorization Error.
+        for (name, body) in [
+            ("package_patch", json!({"id": "mie-public", "title": "乗っ取り"})),
+            ("package_update", json!({"id": "mie-public", "name": "mie-public"})),
+            ("package_delete", json!({"id": "mie-public"})),
+            ("resource_create", json!({"package_id": "mie-public", "url": "https://x.example.jp/a.csv"})),
+            ("package_create", json!({"name": "in-mie", "owner_org": "mie-prefecture"})),
+            ("organization_patch", json!({"id": "mie-prefecture", "title": "乗っ取り"})),
+        ] {
+            let (s, v) = action(&mut b, name, body).await;
+            assert_eq!(s, 403, "{name}: {v}");
+            assert_eq!(v["error"]["__type"], "Authorization Error", "{name}");
+        }
+        let (s, v) = action(&mut anon, "package_create", json!({"name": "anon"})).await;
+        assert_eq!((s, v["error"]["__type"].clone()), (403, json!("Authorization Error")));
+        let (_, v) = action(&mut anon, "package_show", json!({"id": "mie-public"})).await;
+        assert_eq!(v["result"]["title"], "公開データ", "nothing changed");
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn validation_errors_are_ckans_field_keyed_messages() {
+    for backend in common::backends() {
+        let t = TestApp::new(backend).await;
+        let token = org_and_token(&t, "240001", "三重県", "Mie Prefecture").await;
+        let mut a = with_token(&t, &token);
+        let (s, _) = action(&mut a, "package_create", json!({"name": "taken"})).await;
+        assert_eq!(s, 200);
+        for (body, field) in [
+            (json!({"name": "taken"}), "name"),
+            (json!({"name": "Upper Case"}), "name"),
+            (json!({"name": "x"}), "name"),
+            (json!({}), "name"),
+            (json!({"name": "ok-name", "owner_org": "no-such-org"}), "owner_org"),
+            (json!({"name": "ok-name", "tags": [{"name": "a,b"}]}), "tags"),
+            (json!({"name": "ok-name", "groups": [{"name": "no-such-group"}]}), "groups"),
+            (json!({"name": "ok-name", "extras": [{"key": "", "value": "x"}]}), "extras"),
+            (json!({"name": "ok-name", "extras": [{"key": "standard_template", "value": "nope"}]}), "extras"),
+        ] {
+            let (s, v) = action(&mut a, "package_create", body.clone()).await;
+            assert_eq!(s, 409, "{body}: {v}");
+            assert_eq!(v["error"]["__type"], "Validation Error", "{body}");
+            assert!(v["error"][field].is_array(), "{body}: {v}");
+        }
+        let (s, v) = action(&mut a, "organization_create", json!({"name": "mie-prefecture"})).await;
+        assert_eq!(s, 409, "{v}");
+        let (_, v) = action(&mut a, "package_list", json!({})).await;
+        assert_eq!(v["result"], json!(["taken"]), "nothing else was created");
+        t.finish().await;
+    }
+}
+
+/// Uploads above the configured size get CKAN's message and leave nothing behind.
+#[tokio::test]
+async fn an_upload_too_large_changes_nothing() {
+    let t = TestApp::with_demo_config(platform::db::Backend::Sqlite, |c| {
+        c.data_upload_bytes = 2_000;
+    })
+    .await;
+    let token = {
+        let db = &t.app.platform.db;
+        let org = platform::orgs::organisation_by_code(db, "242012")
+            .await
+            .unwrap()
+            .unwrap();
+        opendata::store::create_token(db, org.id, "test", "test")
+            .await
+            .unwrap()
+    };
+    let mut a = with_token(&t, &token);
+    let (s, v) = action(&mut a, "package_create", json!({"name": "big-file"})).await;
+    assert_eq!(s, 200, "{v}");
+    let files_before = count_files(&t.app.platform.config.data_dir.join("files"));
+    for size in [2_001usize, 50_000, 3_000_000] {
+        let big = vec![b'x'; size];
+        let res = a
+            .post_multipart(
+                "/api/3/action/resource_create",
+                &[("package_id", "big-file")],
+                &[("upload", "big.csv", &big)],
+            )
+            .await;
+        assert_eq!(res.status, 409, "{size}: {}", res.text());
+        assert_eq!(
+            res.json()["error"],
+            json!({"__type": "Validation Error", "upload": ["File upload too large"]})
+        );
+    }
+    let (_, v) = action(&mut a, "package_show", json!({"id": "big-file"})).await;
+    assert_eq!(v["result"]["num_resources"], 0);
+    assert_eq!(
+        count_files(&t.app.platform.config.data_dir.join("files")),
+        files_before
+    );
+    t.finish().await;
+}
+
+fn count_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            let p = e.path();
+            if p.is_dir() { count_files(&p) } else { 1 }
+        })
+        .sum()
+}
+
+/// Malformed requests to every open-data protocol: a 4xx in the protocol's
+/// own shape, never a 500 or a panic.
+#[tokio::test]
+async fn malformed_requests_never_get_a_500() {
+    for backend in common::backends() {
+        let t = TestApp::new(backend).await;
+        let token = org_and_token(&t, "240001", "三重県", "Mie Prefecture").await;
+        let mut a = with_token(&t, &token);
+        let (s, _) = action(&mut a, "package_create", json!({"name": "target"})).await;
+        assert_eq!(s, 200);
+        let long = "あ".repeat(10_000);
+        let json_cases: Vec<(&str, Value)> = vec![
+            ("package_search", json!({"rows": "abc"})),
+            ("package_search", json!({"rows": -1})),
+            ("package_search", json!({"start": "1e99"})),
+            ("package_search", json!({"rows": 1.5})),
+            ("package_search", json!({"fq": "(((("})),
+            ("package_search", json!({"fq": "metadata_modified:[2024 TO"})),
+            ("package_search", json!({"q": long})),
+            ("package_search", json!({"q": "\u{0}\u{1}"})),
+            ("package_search", json!({"sort": "nonsense desc"})),
+            ("package_search", json!({"sort": "name sideways"})),
+            ("package_search", json!({"facet.field": [1, {"a": 2}]})),
+            ("package_search", json!({"facet.field": "[not json"})),
+            ("package_search", json!({"facet.limit": "x"})),
+            ("package_search", json!({"fq_list": {"a": 1}})),
+            ("package_show", json!({"id": null})),
+            ("package_show", json!({"id": ["a", "b"]})),
+            ("package_show", json!({"id": long})),
+            ("resource_show", json!({})),
+            ("resource_search", json!({"query": "no colon"})),
+            ("resource_search", json!({"query": "bad field!:x"})),
+            ("organization_show", json!({"id": {"x": 1}})),
+            ("group_list", json!({"limit": "many"})),
+            ("help_show", json!({"name": "nope"})),
+            ("package_create", json!({"name": "t2", "tags": 5, "resources": "x", "extras": 7, "private": "maybe"})),
+            ("package_create", json!({"name": "t3", "resources": [1, 2]})),
+            ("package_create", json!({"name": "t4", "resources": [{"size": "big"}]})),
+            ("package_patch", json!({"id": "target", "groups": "nope"})),
+            ("package_update", json!({"id": "no-such"})),
+            ("resource_create", json!({"package_id": "no-such"})),
+            ("resource_patch", json!({"id": "no-such"})),
+            ("resource_create", json!({})),
+            ("organization_create", json!({"name": 5})),
+            ("group_create", json!({"name": "Bad Name"})),
+        ];
+        for (name, body) in json_cases {
+            let (s, v) = action(&mut a, name, body.clone()).await;
+            // Either an answer (a long or odd free-text query is a fair question)
+            // or CKAN's error envelope; never a 500.
+            match s {
+                200 => assert_eq!(v["success"], true, "{name} {body}: {v}"),
+                400..500 => {
+                    assert_eq!(v["success"], false, "{name} {body}: {v}");
+                    assert!(v["error"]["__type"].is_string(), "{name} {body}: {v}");
+                }
+                _ => panic!("{name} {body}: {s} {v}"),
+            }
+        }
+        // These are errors, with CKAN's classes.
+        for (name, body, kind) in [
+            ("package_search", json!({"rows": "abc"}), "Validation Error"),
+            ("package_search", json!({"fq": "(((("}), "Search Query Error"),
+            ("package_search", json!({"sort": "nonsense desc"}), "Search Query Error"),
+            ("package_show", json!({"id": "no-such"}), "Not Found Error"),
+            ("package_create", json!({"name": "t3", "resources": [1, 2]}), "Validation Error"),
+            ("resource_create", json!({"package_id": "no-such"}), "Not Found Error"),
+        ] {
+            let (_, v) = action(&mut a, name, body.clone()).await;
+            assert_eq!(v["error"]["__type"], kind, "{name} {body}: {v}");
+        }
+        let raw: Vec<(Method, &str, Option<&str>, Vec<u8>)> = vec![
+            (Method::POST, "/api/3/action/package_search", Some("application/json"), b"{not json".to_vec()),
+            (Method::POST, "/api/3/action/package_search", Some("application/json"), b"[1,2]".to_vec()),
+            (Method::POST, "/api/3/action/package_search", Some("application/json"), vec![0xff, 0xfe, 0x00]),
+            (Method::POST, "/api/3/action/package_search", Some("multipart/form-data; boundary=x"), b"garbage".to_vec()),
+            (Method::POST, "/api/3/action/package_search", Some("multipart/form-data"), b"--x\r\n".to_vec()),
+            (Method::POST, "/api/3/action/package_search", Some("application/x-www-form-urlencoded"), b"rows=%FF%FE&q=%00".to_vec()),
+            (Method::GET, "/api/3/action/package_search?q=%FF%FE&rows=%00", None, vec![]),
+            (Method::GET, "/api/3/action/no_such_action", None, vec![]),
+            (Method::DELETE, "/api/3/action/package_show?id=target", None, vec![]),
+            (Method::GET, "/api/action/package_search?fq=%22unbalanced", None, vec![]),
+            (Method::GET, "/catalog.ttl?page=abc", None, vec![]),
+            (Method::GET, "/catalog.ttl?page=0", None, vec![]),
+            (Method::GET, "/catalog.ttl?fq=((((", None, vec![]),
+            (Method::GET, "/catalog.ttl?modified_since=yesterday", None, vec![]),
+            (Method::GET, "/catalog.exe", None, vec![]),
+            (Method::GET, "/dataset/no-such.ttl", None, vec![]),
+            (Method::GET, "/dataset/x/resource/y/download/z", None, vec![]),
+            (Method::GET, "/v2/entities?limit=0", None, vec![]),
+            (Method::GET, "/v2/entities?limit=abc", None, vec![]),
+            (Method::GET, "/v2/entities?limit=100000", None, vec![]),
+            (Method::GET, "/v2/entities?id=%3Cscript%3E", None, vec![]),
+            (Method::GET, "/v2/entities?q=((", None, vec![]),
+            (Method::GET, "/v2/entities?idPattern=(((((a*)*)*)*)*b", None, vec![]),
+            (Method::GET, "/v2/entities?options=bogus", None, vec![]),
+            (Method::GET, "/v2/entities/nope", None, vec![]),
+            (Method::GET, "/v2/types/Nope", None, vec![]),
+            (Method::POST, "/v2/entities", Some("application/json"), b"{}".to_vec()),
+            (Method::GET, "/v2/nothing/here", None, vec![]),
+        ];
+        for (method, uri, ct, body) in raw {
+            let res = a.request(method.clone(), uri, ct, body, &[]).await;
+            let s = res.status.as_u16();
+            assert!((400..500).contains(&s), "{method} {uri}: {s} {}", res.text());
+            if uri.starts_with("/api/") && s != 405 {
+                let v: Value = serde_json::from_slice(&res.body)
+                    .unwrap_or_else(|_| panic!("{method} {uri}: {s} {}", res.text()));
+                assert!(
+                    v.is_string() || v["error"]["__type"].is_string(),
+                    "{method} {uri}: {v}"
+                );
+            }
+            if uri.starts_with("/v2/") {
+                let v: Value = serde_json::from_slice(&res.body)
+                    .unwrap_or_else(|_| panic!("{method} {uri}: {s} {}", res.text()));
+                assert!(v["error"].is_string(), "{uri}: {v}");
+            }
+        }
+        // A bad tenant header gets Orion's 400.
+        let res = a
+            .request(
+                Method::GET,
+                "/v2/entities",
+                None,
+                vec![],
+                &[("fiware-service", "bad tenant!")],
+            )
+            .await;
+        assert_eq!(res.status, 400, "{}", res.text());
+        assert_eq!(res.json()["error"], "BadRequest");
+        t.finish().await;
+    }
+}
