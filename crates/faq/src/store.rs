@@ -238,6 +238,7 @@ fn actor_label(by: &Actor) -> String {
         Actor::Staff(id) => format!("staff:{id}"),
         Actor::System => "system".into(),
         Actor::Cli => "cli".into(),
+        Actor::ApiToken(id) => format!("api_token:{id}"),
     }
 }
 

@@ -669,6 +669,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     let _publisher = opendata::publish::spawn(app.opendata.clone());
     // The FAQ index (dictionary, entries, then the semantic model) is prepared in the background.
     app.faq.engine.warm_up();
+    app.opendata.warm_up();
     // Notifications and other background jobs run beside the server.
     let _worker = app.jobs.clone().spawn(
         app.platform.db.clone(),

@@ -70,6 +70,16 @@ pub struct OpenData {
 }
 
 impl OpenData {
+    /// Loads the catalogue into memory in the background (a first search would otherwise wait for it).
+    pub fn warm_up(&self) {
+        let catalogue = self.catalogue.clone();
+        tokio::spawn(async move {
+            if let Err(e) = catalogue.current().await {
+                tracing::warn!(error = %e, "loading the open-data catalogue failed");
+            }
+        });
+    }
+
     pub fn new(platform: Platform) -> OpenData {
         let catalogue = catalogue::Catalogue::new(platform.db.clone(), site_url(&platform.config));
         OpenData {

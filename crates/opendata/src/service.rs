@@ -19,6 +19,44 @@ pub struct Actor {
     pub label: String,
 }
 
+impl Actor {
+    /// Who the audit log names: the staff member, the token, else the server.
+    pub fn audit(&self) -> platform::audit::Actor {
+        let mut parts = self.label.split(':');
+        let kind = parts.next();
+        let id = parts.next().and_then(|i| i.parse::<i64>().ok());
+        match (kind, id) {
+            (Some("staff"), Some(id)) => platform::audit::Actor::Staff(id),
+            (Some("token"), Some(id)) => platform::audit::Actor::ApiToken(id),
+            (Some("cli"), _) => platform::audit::Actor::Cli,
+            _ => platform::audit::Actor::System,
+        }
+    }
+}
+
+/// Appends the audit record of a catalogue change inside its transaction.
+async fn audit(
+    tx: &mut platform::db::WriteTx,
+    actor: &Actor,
+    action: &str,
+    kind: &str,
+    detail: Value,
+) -> Result<(), CkanError> {
+    platform::audit::append(
+        tx,
+        platform::audit::Entry {
+            organisation_id: Some(actor.organisation_id),
+            actor: actor.audit(),
+            action,
+            subject_kind: kind,
+            subject_id: None,
+            detail,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// The extra that marks a dataset as one of Japan's standard datasets.
 pub const TEMPLATE_EXTRA: &str = "standard_template";
 
@@ -478,6 +516,7 @@ pub async fn create_dataset(
     }
     let seq = store::bump(&mut tx).await?;
     store::save_dataset(&mut tx, &d, seq, true).await?;
+    audit(&mut tx, actor, "dataset.created", "dataset", json!({"id": d.id, "name": d.name, "private": d.private})).await?;
     tx.commit().await?;
     state.catalogue.refresh().await?;
     let _ = lang;
@@ -499,10 +538,12 @@ async fn writable(state: &OpenData, actor: &Actor, id: &str) -> Result<Dataset, 
     Ok(d)
 }
 
-async fn save(state: &OpenData, d: &Dataset) -> Result<(), CkanError> {
+async fn save(state: &OpenData, actor: &Actor, action: &str, d: &Dataset) -> Result<(), CkanError> {
     let mut tx = state.platform.db.begin().await?;
     let seq = store::bump(&mut tx).await?;
     store::save_dataset(&mut tx, d, seq, false).await?;
+    let resources: Vec<&str> = d.resources.iter().map(|r| r.id.as_str()).collect();
+    audit(&mut tx, actor, action, "dataset", json!({"id": d.id, "name": d.name, "state": d.state, "private": d.private, "resources": resources})).await?;
     tx.commit().await?;
     state.catalogue.refresh().await?;
     Ok(())
@@ -602,7 +643,7 @@ pub async fn update_dataset(
         }
     }
     d.modified_at = model::now();
-    save(state, &d).await?;
+    save(state, actor, "dataset.updated", &d).await?;
     let _ = lang;
     Ok(d.id)
 }
@@ -612,7 +653,7 @@ pub async fn delete_dataset(state: &OpenData, actor: &Actor, id: &str) -> Result
     let mut d = writable(state, actor, id).await?;
     d.state = "deleted".into();
     d.modified_at = model::now();
-    save(state, &d).await
+    save(state, actor, "dataset.deleted", &d).await
 }
 
 /// Stores an uploaded file under `r` (after the standard template's check, if any).
@@ -750,7 +791,7 @@ pub async fn create_resource(
     d.resources.push(r);
     ensure_ngsi_resource(state, &mut d);
     d.modified_at = model::now();
-    save(state, &d).await?;
+    save(state, actor, "resource.created", &d).await?;
     Ok((d.id, id))
 }
 
@@ -803,7 +844,7 @@ pub async fn update_resource(
     d.resources[pos] = r;
     ensure_ngsi_resource(state, &mut d);
     d.modified_at = model::now();
-    save(state, &d).await?;
+    save(state, actor, "resource.updated", &d).await?;
     Ok((d.id, id.to_string()))
 }
 
@@ -812,7 +853,7 @@ pub async fn delete_resource(state: &OpenData, actor: &Actor, id: &str) -> Resul
     let mut d = dataset_of_resource(state, actor, id).await?;
     d.resources.retain(|r| r.id != id);
     d.modified_at = model::now();
-    save(state, &d).await
+    save(state, actor, "resource.deleted", &d).await
 }
 
 fn group_fields(data: &Map<String, Value>, errors: &mut Errors) -> (String, String, String, String) {
@@ -866,6 +907,7 @@ pub async fn create_organization(
     let mut tx = state.platform.db.begin().await?;
     store::insert_organization(&mut tx, &o).await?;
     store::bump(&mut tx).await?;
+    audit(&mut tx, actor, "publisher.created", "publisher", json!({"id": o.id, "name": o.name})).await?;
     tx.commit().await?;
     state.catalogue.refresh().await?;
     Ok(o)
@@ -874,7 +916,7 @@ pub async fn create_organization(
 /// `group_create`.
 pub async fn create_group(
     state: &OpenData,
-    _actor: &Actor,
+    actor: &Actor,
     data: &Map<String, Value>,
 ) -> Result<Group, CkanError> {
     let mut errors = Errors::new();
@@ -904,6 +946,7 @@ pub async fn create_group(
     let mut tx = state.platform.db.begin().await?;
     store::insert_group(&mut tx, &g).await?;
     store::bump(&mut tx).await?;
+    audit(&mut tx, actor, "group.created", "group", json!({"id": g.id, "name": g.name})).await?;
     tx.commit().await?;
     state.catalogue.refresh().await?;
     Ok(g)
@@ -945,6 +988,7 @@ pub async fn update_organization(
     let seq = store::bump(&mut tx).await?;
     // Its datasets' dictionaries name it: every node rebuilds them.
     store::touch_datasets_of(&mut tx, &o.id, seq).await?;
+    audit(&mut tx, actor, "publisher.updated", "publisher", json!({"id": o.id, "name": o.name})).await?;
     tx.commit().await?;
     state.catalogue.refresh().await?;
     Ok(o)

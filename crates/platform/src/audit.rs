@@ -26,6 +26,8 @@ pub enum Actor {
     System,
     /// An operator at the command line.
     Cli,
+    /// A machine holding an API token (the open-data catalogue's CKAN API).
+    ApiToken(i64),
 }
 
 impl Actor {
@@ -35,6 +37,7 @@ impl Actor {
             Actor::Staff(id) => ("staff", Some(id)),
             Actor::System => ("system", None),
             Actor::Cli => ("cli", None),
+            Actor::ApiToken(id) => ("api_token", Some(id)),
         }
     }
 }

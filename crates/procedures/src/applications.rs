@@ -377,6 +377,7 @@ pub async fn insert_event(
         Actor::Staff(id) => ("staff", Some(id)),
         Actor::System => ("system", None),
         Actor::Cli => ("cli", None),
+        Actor::ApiToken(id) => ("api_token", Some(id)),
     };
     sqlx::query(
         "insert into application_events (application_id, organisation_id, at, actor_kind, actor_id, kind, status_from, \
