@@ -348,3 +348,98 @@ async fn malformed_requests_never_get_a_500() {
         t.finish().await;
     }
 }
+
+/// The platform publishes its procedure catalogue and monthly application
+/// counts as datasets, and keeps them current without churning them.
+#[tokio::test]
+async fn the_platform_publishes_its_procedures_and_monthly_counts() {
+    for backend in common::backends() {
+        let t = TestApp::with_demo(backend).await;
+        let mut anon = t.client();
+        let (_, v) = action(
+            &mut anon,
+            "package_search",
+            json!({"fq": "extras_publisher:madoguchi", "rows": 100}),
+        )
+        .await;
+        let results = v["result"]["results"].as_array().unwrap().clone();
+        let find = |suffix: &str| {
+            results
+                .iter()
+                .find(|d| {
+                    d["organization"]["title"] == "三重県"
+                        && d["name"].as_str().unwrap().ends_with(suffix)
+                })
+                .cloned()
+                .unwrap_or_else(|| panic!("no {suffix} dataset of Mie: {results:?}"))
+        };
+        let catalogue = find("-procedures");
+        assert_eq!(catalogue["license_id"], "cc-by-4.0");
+        let path = |d: &Value| {
+            let url = d["resources"][0]["url"].as_str().unwrap().to_string();
+            url.split_once("/dataset/")
+                .map(|(_, p)| format!("/dataset/{p}"))
+                .unwrap()
+        };
+        let csv = anon.get(&path(&catalogue)).await.text();
+        assert!(csv.starts_with('\u{feff}'), "UTF-8 with BOM");
+        assert!(csv.contains("三重県立高等学校入学願書"), "{csv}");
+        assert!(
+            anon.get(&format!("/dataset/{}.ttl", catalogue["name"].as_str().unwrap()))
+                .await
+                .text()
+                .contains("dcat:Dataset")
+        );
+
+        // One more application to Mie's high-school entrance procedure this month.
+        let monthly = find("-applications-monthly");
+        let before = anon.get(&path(&monthly)).await.text();
+        let db = &t.app.platform.db;
+        let (procedure, org, section, form): (i64, i64, i64, i64) = sqlx::query_as(
+            "select id, organisation_id, section_id, current_form_id from procedures where code = 'mie-hs-entrance'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        let resident = platform::accounts::insert_resident(db, "publish@example.jp", None, "")
+            .await
+            .unwrap();
+        t.app
+            .procedures
+            .writer
+            .submit(procedures::writer::Submission::New(
+                procedures::writer::NewSubmission {
+                    resident_id: resident.id,
+                    organisation_id: org,
+                    organisation_code: "240001".into(),
+                    section_id: section,
+                    procedure_id: procedure,
+                    form_version_id: form,
+                    answers: "{}".into(),
+                    idempotency_key: "publish-test".into(),
+                    request_hash: "publish-test".into(),
+                },
+            ))
+            .await
+            .unwrap();
+        let changed = opendata::publish::run(&t.app.opendata).await.unwrap();
+        assert!(changed >= 1, "the monthly dataset changed");
+        let (_, v) = action(&mut anon, "package_show", json!({"id": monthly["id"]})).await;
+        let after = anon.get(&path(&v["result"])).await.text();
+        let month = chrono::Utc::now().format("%Y-%m").to_string();
+        let count = |text: &str| -> i64 {
+            text.lines()
+                .filter(|l| l.contains(&month) && l.contains("mie-hs-entrance"))
+                .filter_map(|l| l.split(',').nth(5)?.parse::<i64>().ok())
+                .sum()
+        };
+        assert_eq!(count(&after), count(&before) + 1, "{after}");
+        assert_ne!(v["result"]["metadata_modified"], monthly["metadata_modified"]);
+
+        // Nothing changed: nothing is rewritten (harvesters see the same metadata_modified).
+        assert_eq!(opendata::publish::run(&t.app.opendata).await.unwrap(), 0);
+        let (_, again) = action(&mut anon, "package_show", json!({"id": monthly["id"]})).await;
+        assert_eq!(again["result"]["metadata_modified"], v["result"]["metadata_modified"]);
+        t.finish().await;
+    }
+}
