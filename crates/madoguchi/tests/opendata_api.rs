@@ -101,7 +101,18 @@ async fn tokens_write_only_their_own_datasets_and_private_ones_stay_private() {
         )
         .await;
         assert_eq!(v["result"]["count"], 1, "{v}");
-        assert_eq!(a.get(&download).await.body, b"a,b\n1,2\n");
+        let file = a.get(&download).await;
+        assert_eq!(file.body, b"a,b\n1,2\n");
+        assert!(
+            file.headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment;")
+        );
+        assert_eq!(
+            file.headers["content-security-policy"],
+            "default-src 'none'; sandbox"
+        );
 
         // Writes across local governments are refused with CKAN's Authorization Error.
         for (name, body) in [

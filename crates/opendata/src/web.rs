@@ -117,6 +117,12 @@ async fn download(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    // A published file is data, never a page of ours: whatever its media type
+    // says, a browser that renders it anyway runs nothing and reaches nothing.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
     res
 }
 
