@@ -91,6 +91,16 @@ async fn tokens_write_only_their_own_datasets_and_private_ones_stay_private() {
             assert_eq!(c.get("/catalog.ttl?q=非公開").await.status, 200);
             assert!(!c.get("/catalog.ttl").await.text().contains("mie-private"));
         }
+        // Not even through facets with a zero minimum count.
+        let res = anon
+            .get("/api/3/action/package_search?rows=0&facet.mincount=0&facet.limit=-1&facet.field=%5B%22name%22%2C%22tags%22%2C%22organization%22%2C%22res_format%22%5D")
+            .await;
+        assert!(!res.text().contains("mie-private"), "{}", res.text());
+        // Writes need POST (a GET never changes anything).
+        let res = a
+            .get("/api/3/action/package_delete?id=mie-public")
+            .await;
+        assert_eq!(res.status, 400, "{}", res.text());
         // Its owner sees it, in search with include_private too.
         let (s, _) = action(&mut a, "package_show", json!({"id": "mie-private"})).await;
         assert_eq!(s, 200);
@@ -113,6 +123,22 @@ async fn tokens_write_only_their_own_datasets_and_private_ones_stay_private() {
             file.headers["content-security-policy"],
             "default-src 'none'; sandbox"
         );
+
+        let (s, v) = action(
+            &mut a,
+            "package_update",
+            json!({"id": "mie-private", "name": "mie-private", "title": "非公開の調査（改）"}),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["result"]["private"], true, "an update without `private` keeps it");
+        let (s, v) = action(
+            &mut a,
+            "package_patch",
+            json!({"id": "mie-public", "url": "javascript:alert(1)"}),
+        )
+        .await;
+        assert_eq!((s, v["error"]["__type"].clone()), (409, json!("Validation Error")), "{v}");
 
         // Writes across local governments are refused with CKAN's Authorization Error.
         for (name, body) in [

@@ -216,6 +216,11 @@ impl Catalogue {
         Ok((found.count, entries, found.facets))
     }
 
+    /// The generation this node's copy reflects.
+    pub fn generation(&self) -> i64 {
+        self.read().generation
+    }
+
     /// The number of active datasets.
     pub fn len(&self) -> usize {
         self.read().datasets.len()

@@ -249,12 +249,14 @@ pub async fn actor_of(state: &OpenData, headers: &HeaderMap) -> Result<Option<Ac
     let Some(token) = token_of(headers) else {
         return Ok(None);
     };
-    Ok(crate::store::token(&state.platform.db, &token)
-        .await?
-        .map(|t| Actor {
-            organisation_id: t.organisation_id,
-            label: format!("token:{}:{}", t.id, t.name),
-        }))
+    let Some(t) = crate::store::token(&state.platform.db, &token).await? else {
+        return Ok(None);
+    };
+    crate::store::touch_token(&state.platform.db, &t).await;
+    Ok(Some(Actor {
+        organisation_id: t.organisation_id,
+        label: format!("token:{}:{}", t.id, t.name),
+    }))
 }
 
 fn help_url(state: &OpenData, action: &str) -> String {
@@ -327,7 +329,38 @@ pub async fn action(
                 .into_response(),
         );
     };
-    let limit = state.upload_limit;
+    let writes = WRITE_ACTIONS.contains(&name.as_str());
+    if writes && req.method() != Method::POST {
+        return crate::rendered(
+            (
+                StatusCode::BAD_REQUEST,
+                axum::Json(Value::String(format!(
+                    "Bad request - Action {name} changes data: use POST"
+                ))),
+            )
+                .into_response(),
+        );
+    }
+    let actor = match actor_of(&state, &headers).await {
+        Ok(a) => a,
+        Err(e) => return envelope(&state, &name, Err(e)),
+    };
+    if writes && actor.is_none() {
+        // Refused before the body is read: no one without a token makes us hold an upload.
+        return envelope(
+            &state,
+            &name,
+            Err(CkanError::Authorization(format!(
+                "Action {name} requires an authenticated user"
+            ))),
+        );
+    }
+    // Files only come with resource_create/update/patch; other bodies are small.
+    let limit = if matches!(name.as_str(), "resource_create" | "resource_update" | "resource_patch") {
+        state.upload_limit
+    } else {
+        JSON_LIMIT.min(state.upload_limit)
+    };
     let params = match parse_request(req, limit).await {
         Ok(p) => p,
         Err(ParseError::TooLarge) => {
@@ -339,12 +372,9 @@ pub async fn action(
         }
         Err(ParseError::Bad(m)) => return envelope(&state, &name, Err(CkanError::BadRequest(m))),
     };
-    let actor = match actor_of(&state, &headers).await {
-        Ok(a) => a,
-        Err(e) => return envelope(&state, &name, Err(e)),
-    };
     if let Err(e) = state.catalogue.current().await {
-        return envelope(&state, &name, Err(e.into()));
+        // Answer from the copy this node has; the next request tries again.
+        tracing::warn!(error = %e, "checking the catalogue's generation failed");
     }
     let call = Call {
         state: &state,
@@ -355,6 +385,16 @@ pub async fn action(
     let result = (handler.1)(call).await;
     envelope(&state, &name, result)
 }
+
+/// The actions that change data: POST only, and never without a token.
+const WRITE_ACTIONS: &[&str] = &[
+    "package_create", "package_update", "package_patch", "package_delete",
+    "resource_create", "resource_update", "resource_patch", "resource_delete",
+    "organization_create", "organization_update", "organization_patch", "group_create",
+];
+
+/// The largest request body other than a file upload.
+const JSON_LIMIT: usize = 8 << 20;
 
 /// One action call.
 pub struct Call<'a> {
@@ -614,7 +654,8 @@ pub fn search_request(c: &Call<'_>) -> Result<SearchRequest, CkanError> {
     }
     fq.extend(c.list("fq_list"));
     let facet_limit = c.int("facet.limit", 50)?;
-    let facet_mincount = c.int("facet.mincount", 1)?.max(0) as usize;
+    // At least 1: a zero count would list values of datasets the caller may not see.
+    let facet_mincount = c.int("facet.mincount", 1)?.max(1) as usize;
     let private_orgs = if c.bool("include_private", false)
         && let Some(actor) = c.actor
     {

@@ -67,6 +67,9 @@ pub struct OpenData {
     /// The largest resource file accepted, in bytes.
     pub upload_limit: usize,
     pub(crate) ngsi_cache: Arc<NgsiCache>,
+    /// Serialises this node's catalogue writes (read, check, write); writes
+    /// from other nodes are caught by the optimistic check in `service::save`.
+    pub(crate) writing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl OpenData {
@@ -86,6 +89,7 @@ impl OpenData {
             upload_limit: platform.config.data_upload_bytes,
             catalogue: Arc::new(catalogue),
             platform,
+            writing: Arc::new(tokio::sync::Mutex::new(())),
             ngsi_cache: Arc::new(NgsiCache(tokio::sync::Mutex::new((-1, Arc::new(Vec::new()))))),
         }
     }

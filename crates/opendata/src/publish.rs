@@ -8,7 +8,7 @@
 //! it), replaced only when its content changes, so `metadata_modified` means
 //! something to harvesters.
 
-use serde_json::{Map, json};
+use serde_json::Map;
 use sqlx::Row;
 
 use crate::OpenData;
@@ -36,6 +36,27 @@ pub async fn run(state: &OpenData) -> anyhow::Result<usize> {
     let orgs = platform::orgs::list_organisations(db).await?;
     let mut changed = 0;
     for org in orgs {
+        match publish_organisation(state, &org).await {
+            Ok(n) => changed += n,
+            // One organisation's failure (e.g. another node publishing at the same
+            // moment) does not stop the others; the next run tries again.
+            Err(e) => tracing::warn!(error = %e, organisation = %org.code, "publishing failed"),
+        }
+    }
+    if changed > 0 {
+        state.catalogue.refresh().await?;
+    }
+    Ok(changed)
+}
+
+/// Brings one organisation's published datasets up to date; returns how many changed.
+async fn publish_organisation(
+    state: &OpenData,
+    org: &platform::orgs::Organisation,
+) -> anyhow::Result<usize> {
+    let db = &state.platform.db;
+    let mut changed = 0;
+    {
         let procedures = sqlx::query(
             "select p.id, p.code, p.name, p.name_en, p.category, p.online, p.fee_yen, p.annual_volume, s.name as section, s.department \
              from procedures p join sections s on s.id = p.section_id \
@@ -45,9 +66,9 @@ pub async fn run(state: &OpenData) -> anyhow::Result<usize> {
         .fetch_all(db.pool())
         .await?;
         if procedures.is_empty() {
-            continue;
+            return Ok(0);
         }
-        let publisher = store::default_organization(db, &org).await?;
+        let publisher = store::default_organization(db, org).await?;
         // 手続一覧.
         let mut csv = String::from(
             "\u{feff}全国地方公共団体コード,地方公共団体名,手続コード,手続名,手続名_英語,分野,担当部局,担当課,オンライン申請,手数料(円),年間受付件数,申請ページURL\r\n",
@@ -168,9 +189,6 @@ pub async fn run(state: &OpenData) -> anyhow::Result<usize> {
             changed += 1;
         }
     }
-    if changed > 0 {
-        state.catalogue.refresh().await?;
-    }
     Ok(changed)
 }
 
@@ -204,13 +222,25 @@ async fn publish_one(
     bytes: Vec<u8>,
 ) -> anyhow::Result<bool> {
     let db = &state.platform.db;
+    let _writing = state.writing.lock().await;
     let file_key = platform::crypto::sha256_hex(&bytes);
     let existing = store::dataset_by_publisher_key(db, key).await?;
-    if let Some(d) = &existing
-        && d.resources.first().and_then(|r| r.file_key.as_deref()) == Some(file_key.as_str())
-        && d.title == title
-    {
-        return Ok(false);
+    // The resource this module manages: the upload under its file name. Staff
+    // may add others, retitle the dataset or delete it (deleted: not published again).
+    let managed = |d: &Dataset| {
+        d.resources
+            .iter()
+            .position(|r| r.url_type == "upload" && r.url == filename)
+    };
+    if let Some(d) = &existing {
+        if d.state == "deleted" {
+            return Ok(false);
+        }
+        if let Some(i) = managed(d)
+            && d.resources[i].file_key.as_deref() == Some(file_key.as_str())
+        {
+            return Ok(false);
+        }
     }
     let stored = state.platform.files.put(&bytes).await?;
     let now = model::now();
@@ -235,17 +265,22 @@ async fn publish_one(
     let seq = store::bump(&mut tx).await?;
     match existing {
         Some(mut d) => {
-            let (rid, created) = d
-                .resources
-                .first()
-                .map(|r| (r.id.clone(), r.created_at.clone()))
-                .unwrap_or_else(|| (model::new_id(), now.clone()));
-            let mut r = resource(rid, created);
-            r.dataset_id = d.id.clone();
-            d.resources = vec![r];
-            d.title = title.to_string();
-            d.notes = notes.to_string();
-            d.state = "active".into();
+            match managed(&d) {
+                Some(i) => {
+                    let old = &d.resources[i];
+                    let mut r = resource(old.id.clone(), old.created_at.clone());
+                    r.dataset_id = d.id.clone();
+                    r.position = old.position;
+                    r.name = old.name.clone();
+                    r.description = old.description.clone();
+                    d.resources[i] = r;
+                }
+                None => {
+                    let mut r = resource(model::new_id(), now.clone());
+                    r.dataset_id = d.id.clone();
+                    d.resources.insert(0, r);
+                }
+            }
             d.modified_at = now.clone();
             store::save_dataset(&mut tx, &d, seq, false).await?;
         }
@@ -285,6 +320,5 @@ async fn publish_one(
         }
     }
     tx.commit().await?;
-    let _ = json!(null);
     Ok(true)
 }

@@ -57,6 +57,25 @@ async fn audit(
     Ok(())
 }
 
+/// Brings this node's copy up to date after a committed write. A failure is
+/// logged, not returned: the write happened, and the next read retries.
+async fn refreshed(state: &OpenData) {
+    if let Err(e) = state.catalogue.refresh().await {
+        tracing::warn!(error = %e, "refreshing the catalogue after a write failed");
+    }
+}
+
+/// The largest number of resources, tags or extras a dataset may have.
+pub const MAX_ITEMS: usize = 1000;
+
+/// Whether a link is one we may publish: not `javascript:`, `data:` and the like.
+fn unsafe_url(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    ["javascript:", "data:", "vbscript:", "file:"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+}
+
 /// The extra that marks a dataset as one of Japan's standard datasets.
 pub const TEMPLATE_EXTRA: &str = "standard_template";
 
@@ -158,6 +177,9 @@ fn parse_tags(data: &Map<String, Value>, errors: &mut Errors) -> Option<Vec<Stri
     }
     let mut seen = std::collections::HashSet::new();
     tags.retain(|t| seen.insert(t.clone()));
+    if tags.len() > MAX_ITEMS {
+        add_error(errors, "tags", format!("At most {MAX_ITEMS} tags"));
+    }
     given.then_some(tags)
 }
 
@@ -175,6 +197,10 @@ fn parse_extras(data: &Map<String, Value>, errors: &mut Errors) -> Option<Vec<(S
             return Some(Vec::new());
         }
     };
+    if items.len() > MAX_ITEMS {
+        add_error(errors, "extras", format!("At most {MAX_ITEMS} extras"));
+        return Some(Vec::new());
+    }
     let mut out: Vec<(String, String)> = Vec::new();
     for item in items {
         let Value::Object(o) = item else {
@@ -334,6 +360,9 @@ fn resource_from(
     if r.url_type != "upload" {
         r.file_key = None;
     }
+    if unsafe_url(&r.url) {
+        add_error(errors, field, "url: Please provide a valid URL");
+    }
     match dict.get("size") {
         Some(Value::Number(n)) => r.size = n.as_i64(),
         Some(Value::String(s)) if !s.trim().is_empty() => match s.trim().parse::<i64>() {
@@ -370,6 +399,10 @@ fn parse_resources(
         add_error(errors, "resources", "Resources must be a list");
         return Some(existing.to_vec());
     };
+    if items.len() > MAX_ITEMS {
+        add_error(errors, "resources", format!("At most {MAX_ITEMS} resources"));
+        return Some(existing.to_vec());
+    }
     let mut out: Vec<Resource> = Vec::new();
     for item in items {
         let Value::Object(o) = item else {
@@ -418,7 +451,7 @@ pub async fn default_owner(state: &OpenData, organisation_id: i64) -> Result<Org
         .await?
         .ok_or_else(|| CkanError::Authorization("Unknown organisation".into()))?;
     let o = store::default_organization(&state.platform.db, &org).await?;
-    state.catalogue.refresh().await?;
+    refreshed(state).await;
     Ok(o)
 }
 
@@ -496,6 +529,9 @@ pub async fn create_dataset(
     if d.title.is_empty() {
         d.title = d.name.clone();
     }
+    if unsafe_url(&d.url) {
+        add_error(&mut errors, "url", "Please provide a valid URL");
+    }
     let licence_given = !d.license_id.is_empty();
     if !licence_given {
         d.license_id = model::DEFAULT_LICENCE.to_string();
@@ -505,6 +541,7 @@ pub async fn create_dataset(
     if !errors.is_empty() {
         return Err(CkanError::Validation(errors));
     }
+    let _writing = state.writing.lock().await;
     let mut tx = state.platform.db.begin().await?;
     if store::dataset_exists(&mut tx, &d.name).await? {
         tx.rollback().await?;
@@ -514,11 +551,16 @@ pub async fn create_dataset(
         tx.rollback().await?;
         return Err(CkanError::validation("id", "Dataset id already exists"));
     }
+    for r in &mut d.resources {
+        if store::resource_owner_in(&mut tx, &r.id).await?.is_some() {
+            r.id = model::new_id();
+        }
+    }
     let seq = store::bump(&mut tx).await?;
     store::save_dataset(&mut tx, &d, seq, true).await?;
     audit(&mut tx, actor, "dataset.created", "dataset", json!({"id": d.id, "name": d.name, "private": d.private})).await?;
     tx.commit().await?;
-    state.catalogue.refresh().await?;
+    refreshed(state).await;
     let _ = lang;
     Ok(d.id)
 }
@@ -538,14 +580,40 @@ async fn writable(state: &OpenData, actor: &Actor, id: &str) -> Result<Dataset, 
     Ok(d)
 }
 
-async fn save(state: &OpenData, actor: &Actor, action: &str, d: &Dataset) -> Result<(), CkanError> {
+/// Writes a changed dataset, if nobody changed it since it was read
+/// (`read_at`: its `metadata_modified` then); another node's concurrent write
+/// gets CKAN's 409 instead of being lost.
+async fn save(
+    state: &OpenData,
+    actor: &Actor,
+    action: &str,
+    d: &Dataset,
+    read_at: &str,
+) -> Result<(), CkanError> {
     let mut tx = state.platform.db.begin().await?;
+    if !store::unchanged_since(&mut tx, &d.id, read_at).await? {
+        return Err(CkanError::validation(
+            "id",
+            "The dataset was changed by someone else at the same time: read it again and retry.",
+        ));
+    }
+    // Client-given resource ids must not be another dataset's.
+    for r in &d.resources {
+        if let Some(owner) = store::resource_owner_in(&mut tx, &r.id).await?
+            && owner != d.id
+        {
+            return Err(CkanError::validation(
+                "resources",
+                format!("Resource id {} is already in use", r.id),
+            ));
+        }
+    }
     let seq = store::bump(&mut tx).await?;
     store::save_dataset(&mut tx, d, seq, false).await?;
     let resources: Vec<&str> = d.resources.iter().map(|r| r.id.as_str()).collect();
     audit(&mut tx, actor, action, "dataset", json!({"id": d.id, "name": d.name, "state": d.state, "private": d.private, "resources": resources})).await?;
     tx.commit().await?;
-    state.catalogue.refresh().await?;
+    refreshed(state).await;
     Ok(())
 }
 
@@ -558,6 +626,7 @@ pub async fn update_dataset(
     patch: bool,
     lang: Lang,
 ) -> Result<String, CkanError> {
+    let _writing = state.writing.lock().await;
     let old = writable(state, actor, id).await?;
     let mut errors = Errors::new();
     let mut d = old.clone();
@@ -586,23 +655,23 @@ pub async fn update_dataset(
     d.maintainer = field("maintainer", &old.maintainer);
     d.maintainer_email = field("maintainer_email", &old.maintainer_email);
     d.url = field("url", &old.url).trim().to_string();
+    if unsafe_url(&d.url) {
+        add_error(&mut errors, "url", "Please provide a valid URL");
+    }
     d.version = field("version", &old.version);
-    let licence = field("license_id", &old.license_id).trim().to_string();
-    let licence_given = !licence.is_empty();
-    d.license_id = if licence_given { licence } else { model::DEFAULT_LICENCE.to_string() };
+    // As CKAN: an update without a licence clears it (only a new dataset gets the default).
+    d.license_id = field("license_id", &old.license_id).trim().to_string();
+    let licence_given = !d.license_id.is_empty();
+    // `private` and `state` keep their values unless given (as CKAN's update does).
     if let Some(p) = boolean(data.get("private")) {
         d.private = p;
-    } else if !patch {
-        d.private = false;
     }
     if let Some(s) = data.get("state") {
         d.state = match text(Some(s)).as_str() {
             "draft" => "draft".into(),
+            "deleted" => "deleted".into(),
             _ => "active".into(),
         };
-    } else if old.state == "deleted" {
-        // Updating a deleted dataset brings it back, as CKAN does.
-        d.state = "active".into();
     }
     if data.contains_key("owner_org") {
         let key = text(data.get("owner_org"));
@@ -643,17 +712,19 @@ pub async fn update_dataset(
         }
     }
     d.modified_at = model::now();
-    save(state, actor, "dataset.updated", &d).await?;
+    save(state, actor, "dataset.updated", &d, &old.modified_at).await?;
     let _ = lang;
     Ok(d.id)
 }
 
 /// `package_delete`: the dataset stays, with state `deleted`.
 pub async fn delete_dataset(state: &OpenData, actor: &Actor, id: &str) -> Result<(), CkanError> {
+    let _writing = state.writing.lock().await;
     let mut d = writable(state, actor, id).await?;
+    let read_at = d.modified_at.clone();
     d.state = "deleted".into();
     d.modified_at = model::now();
-    save(state, actor, "dataset.deleted", &d).await
+    save(state, actor, "dataset.deleted", &d, &read_at).await
 }
 
 /// Stores an uploaded file under `r` (after the standard template's check, if any).
@@ -772,7 +843,9 @@ pub async fn create_resource(
     upload: Option<Upload>,
     lang: Lang,
 ) -> Result<(String, String), CkanError> {
+    let _writing = state.writing.lock().await;
     let mut d = writable(state, actor, package_id).await?;
+    let read_at = d.modified_at.clone();
     let mut errors = Errors::new();
     let mut r = resource_from(data, None, &d.id, &mut errors, "url");
     if d.resources.iter().any(|x| x.id == r.id)
@@ -791,7 +864,7 @@ pub async fn create_resource(
     d.resources.push(r);
     ensure_ngsi_resource(state, &mut d);
     d.modified_at = model::now();
-    save(state, actor, "resource.created", &d).await?;
+    save(state, actor, "resource.created", &d, &read_at).await?;
     Ok((d.id, id))
 }
 
@@ -812,7 +885,9 @@ pub async fn update_resource(
     patch: bool,
     lang: Lang,
 ) -> Result<(String, String), CkanError> {
+    let _writing = state.writing.lock().await;
     let mut d = dataset_of_resource(state, actor, id).await?;
+    let read_at = d.modified_at.clone();
     let pos = d
         .resources
         .iter()
@@ -844,16 +919,18 @@ pub async fn update_resource(
     d.resources[pos] = r;
     ensure_ngsi_resource(state, &mut d);
     d.modified_at = model::now();
-    save(state, actor, "resource.updated", &d).await?;
+    save(state, actor, "resource.updated", &d, &read_at).await?;
     Ok((d.id, id.to_string()))
 }
 
 /// `resource_delete`.
 pub async fn delete_resource(state: &OpenData, actor: &Actor, id: &str) -> Result<(), CkanError> {
+    let _writing = state.writing.lock().await;
     let mut d = dataset_of_resource(state, actor, id).await?;
+    let read_at = d.modified_at.clone();
     d.resources.retain(|r| r.id != id);
     d.modified_at = model::now();
-    save(state, actor, "resource.deleted", &d).await
+    save(state, actor, "resource.deleted", &d, &read_at).await
 }
 
 fn group_fields(data: &Map<String, Value>, errors: &mut Errors) -> (String, String, String, String) {
@@ -879,8 +956,12 @@ pub async fn create_organization(
     actor: &Actor,
     data: &Map<String, Value>,
 ) -> Result<Organization, CkanError> {
+    let _writing = state.writing.lock().await;
     let mut errors = Errors::new();
     let (name, title, description, image_url) = group_fields(data, &mut errors);
+    if unsafe_url(&image_url) {
+        add_error(&mut errors, "image_url", "Please provide a valid URL");
+    }
     if errors.is_empty()
         && (state.catalogue.organization(&name).is_some() || state.catalogue.group(&name).is_some())
     {
@@ -909,7 +990,7 @@ pub async fn create_organization(
     store::bump(&mut tx).await?;
     audit(&mut tx, actor, "publisher.created", "publisher", json!({"id": o.id, "name": o.name})).await?;
     tx.commit().await?;
-    state.catalogue.refresh().await?;
+    refreshed(state).await;
     Ok(o)
 }
 
@@ -919,8 +1000,12 @@ pub async fn create_group(
     actor: &Actor,
     data: &Map<String, Value>,
 ) -> Result<Group, CkanError> {
+    let _writing = state.writing.lock().await;
     let mut errors = Errors::new();
     let (name, title, description, image_url) = group_fields(data, &mut errors);
+    if unsafe_url(&image_url) {
+        add_error(&mut errors, "image_url", "Please provide a valid URL");
+    }
     if errors.is_empty()
         && (state.catalogue.group(&name).is_some() || state.catalogue.organization(&name).is_some())
     {
@@ -948,7 +1033,7 @@ pub async fn create_group(
     store::bump(&mut tx).await?;
     audit(&mut tx, actor, "group.created", "group", json!({"id": g.id, "name": g.name})).await?;
     tx.commit().await?;
-    state.catalogue.refresh().await?;
+    refreshed(state).await;
     Ok(g)
 }
 
@@ -990,6 +1075,6 @@ pub async fn update_organization(
     store::touch_datasets_of(&mut tx, &o.id, seq).await?;
     audit(&mut tx, actor, "publisher.updated", "publisher", json!({"id": o.id, "name": o.name})).await?;
     tx.commit().await?;
-    state.catalogue.refresh().await?;
+    refreshed(state).await;
     Ok(o)
 }

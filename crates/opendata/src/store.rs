@@ -273,6 +273,28 @@ pub async fn save_dataset(tx: &mut WriteTx, d: &Dataset, seq: i64, insert: bool)
     Ok(())
 }
 
+/// Whether the dataset still carries the `modified_at` it was read with.
+pub async fn unchanged_since(tx: &mut WriteTx, id: &str, modified_at: &str) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "select count(*) from od_datasets where id = $1 and modified_at = $2",
+    )
+    .bind(id)
+    .bind(modified_at)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n == 1)
+}
+
+/// The dataset a resource id belongs to, read inside a write.
+pub async fn resource_owner_in(tx: &mut WriteTx, resource_id: &str) -> StoreResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("select dataset_id from od_resources where id = $1")
+            .bind(resource_id)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}
+
 /// Whether a resource id is taken (by any dataset).
 pub async fn resource_dataset(db: &Db, resource_id: &str) -> StoreResult<Option<String>> {
     Ok(
@@ -434,6 +456,18 @@ pub async fn create_token(
     .bind(model::now())
     .execute(&mut *tx)
     .await?;
+    platform::audit::append(
+        &mut tx,
+        platform::audit::Entry {
+            organisation_id: Some(organisation_id),
+            actor: token_audit_actor(created_by),
+            action: "api_token.issued",
+            subject_kind: "api_token",
+            subject_id: None,
+            detail: serde_json::json!({"name": name}),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(token)
 }
@@ -446,6 +480,43 @@ pub async fn token(db: &Db, token: &str) -> StoreResult<Option<Token>> {
     .bind(platform::crypto::sha256_hex(token))
     .fetch_optional(db.pool())
     .await?)
+}
+
+/// Notes when a token was last used (at most once an hour, so reads stay reads).
+pub async fn touch_token(db: &Db, t: &Token) {
+    let now = model::now();
+    let stale = t
+        .last_used_at
+        .as_deref()
+        .and_then(model::parse_ckan_time)
+        .is_none_or(|at| chrono::Utc::now() - at > chrono::Duration::hours(1));
+    if !stale {
+        return;
+    }
+    let result = async {
+        let mut tx = db.begin().await?;
+        sqlx::query("update od_tokens set last_used_at = $1 where id = $2")
+            .bind(&now)
+            .bind(t.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "noting a token's use failed");
+    }
+}
+
+fn token_audit_actor(label: &str) -> platform::audit::Actor {
+    match label.split_once(':') {
+        Some(("staff", id)) => id
+            .parse()
+            .map(platform::audit::Actor::Staff)
+            .unwrap_or(platform::audit::Actor::System),
+        _ if label == "cli" => platform::audit::Actor::Cli,
+        _ => platform::audit::Actor::System,
+    }
 }
 
 pub async fn tokens(db: &Db, organisation_id: i64) -> StoreResult<Vec<Token>> {
@@ -467,6 +538,20 @@ pub async fn revoke_token(db: &Db, organisation_id: i64, id: i64) -> StoreResult
     .bind(organisation_id)
     .execute(&mut *tx)
     .await?;
+    if done.rows_affected() == 1 {
+        platform::audit::append(
+            &mut tx,
+            platform::audit::Entry {
+                organisation_id: Some(organisation_id),
+                actor: platform::audit::Actor::System,
+                action: "api_token.revoked",
+                subject_kind: "api_token",
+                subject_id: Some(id),
+                detail: serde_json::json!({}),
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }

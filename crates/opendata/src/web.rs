@@ -116,7 +116,15 @@ async fn download(
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    if entry.dataset.private {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static("Authorization, Cookie, X-CKAN-API-Key"),
+        );
+    } else {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    }
     // A published file is data, never a page of ours: whatever its media type
     // says, a browser that renders it anyway runs nothing and reaches nothing.
     h.insert(
@@ -281,7 +289,9 @@ impl crate::ngsi::Provider for NgsiSource {
         if state.catalogue.current().await.is_err() {
             return Arc::new(Vec::new());
         }
-        let generation = crate::store::generation(&state.platform.db).await.unwrap_or(-1);
+        // Keyed on the copy the entities are built from (not the database's counter,
+        // which may be ahead of it).
+        let generation = state.catalogue.generation();
         let mut cache = state.ngsi_cache.0.lock().await;
         if cache.0 == generation && generation >= 0 {
             return cache.1.clone();
