@@ -175,6 +175,20 @@ async fn read_body(body: axum::body::Body, cap: usize) -> Result<Bytes, ParseErr
     Ok(Bytes::from(buf))
 }
 
+/// Reads a body to its end (up to a bound) and drops it.
+async fn drain(body: axum::body::Body, cap: usize) {
+    use futures_util::StreamExt;
+    let bound = cap.saturating_mul(4).saturating_add(64 << 20);
+    let mut stream = body.into_data_stream();
+    let mut total = 0usize;
+    while let Some(Ok(chunk)) = stream.next().await {
+        total = total.saturating_add(chunk.len());
+        if total > bound {
+            break;
+        }
+    }
+}
+
 async fn parse_multipart(req: Request, upload_limit: usize) -> Result<Params, ParseError> {
     let (parts, body) = req.into_parts();
     // The file plus a little room for the other fields and the boundaries.
@@ -346,7 +360,9 @@ pub async fn action(
         Err(e) => return envelope(&state, &name, Err(e)),
     };
     if writes && actor.is_none() {
-        // Refused before the body is read: no one without a token makes us hold an upload.
+        // Refused without keeping the body: it is read and dropped (so that the
+        // client reads this answer instead of a reset connection), never held.
+        drain(req.into_body(), state.upload_limit).await;
         return envelope(
             &state,
             &name,
@@ -850,23 +866,31 @@ fn sort_and_page(c: &Call<'_>, mut items: Vec<(String, String, Value)>) -> Resul
         .collect())
 }
 
+/// `organization_list` and `group_list`: (name, title, id, dictionary) of the active ones.
+fn list_groups(c: &Call<'_>, key: &str, all: Vec<(String, String, String, Value)>) -> Result<Value, CkanError> {
+    let counts = package_counts(c);
+    let wanted = c.list(key);
+    let items = all
+        .into_iter()
+        .filter(|(name, ..)| wanted.is_empty() || wanted.contains(name))
+        .map(|(name, title, id, mut d)| {
+            d["package_count"] = json!(counts.get(&id).copied().unwrap_or(0));
+            (name, title, d)
+        })
+        .collect();
+    Ok(Value::Array(sort_and_page(c, items)?))
+}
+
 async fn organization_list(c: Call<'_>) -> Result<Value, CkanError> {
-    let counts = package_counts(&c);
-    let wanted = c.list("organizations");
-    let items = c
+    let all = c
         .state
         .catalogue
         .organizations()
         .into_iter()
         .filter(|o| o.state == "active")
-        .filter(|o| wanted.is_empty() || wanted.contains(&o.name))
-        .map(|o| {
-            let mut d = o.dict();
-            d["package_count"] = json!(counts.get(&o.id).copied().unwrap_or(0));
-            (o.name.clone(), o.title.clone(), d)
-        })
+        .map(|o| (o.name.clone(), o.title.clone(), o.id.clone(), o.dict()))
         .collect();
-    Ok(Value::Array(sort_and_page(&c, items)?))
+    list_groups(&c, "organizations", all)
 }
 
 async fn organization_list_for_user(c: Call<'_>) -> Result<Value, CkanError> {
@@ -925,22 +949,15 @@ async fn organization_show(c: Call<'_>) -> Result<Value, CkanError> {
 }
 
 async fn group_list(c: Call<'_>) -> Result<Value, CkanError> {
-    let counts = package_counts(&c);
-    let wanted = c.list("groups");
-    let items = c
+    let all = c
         .state
         .catalogue
         .groups()
         .into_iter()
         .filter(|g| g.state == "active")
-        .filter(|g| wanted.is_empty() || wanted.contains(&g.name))
-        .map(|g| {
-            let mut d = g.dict();
-            d["package_count"] = json!(counts.get(&g.id).copied().unwrap_or(0));
-            (g.name.clone(), g.title.clone(), d)
-        })
+        .map(|g| (g.name.clone(), g.title.clone(), g.id.clone(), g.dict()))
         .collect();
-    Ok(Value::Array(sort_and_page(&c, items)?))
+    list_groups(&c, "groups", all)
 }
 
 async fn group_show(c: Call<'_>) -> Result<Value, CkanError> {

@@ -933,21 +933,51 @@ pub async fn delete_resource(state: &OpenData, actor: &Actor, id: &str) -> Resul
     save(state, actor, "resource.deleted", &d, &read_at).await
 }
 
-fn group_fields(data: &Map<String, Value>, errors: &mut Errors) -> (String, String, String, String) {
+/// The checked fields of a new publisher or group (they share one namespace, as in CKAN).
+struct NewGroup {
+    id: String,
+    name: String,
+    title: String,
+    description: String,
+    image_url: String,
+}
+
+fn new_group(state: &OpenData, data: &Map<String, Value>) -> Result<NewGroup, CkanError> {
+    let mut errors = Errors::new();
     let name = text(data.get("name")).trim().to_string();
     if let Some(p) = model::name_problem(&name) {
-        add_error(errors, "name", p);
+        add_error(&mut errors, "name", p);
     }
     let mut title = text(data.get("title")).trim().to_string();
     if title.is_empty() {
         title = name.clone();
     }
-    (
+    let image_url = text(data.get("image_url")).trim().to_string();
+    if unsafe_url(&image_url) {
+        add_error(&mut errors, "image_url", "Please provide a valid URL");
+    }
+    let taken = |key: &str| {
+        state.catalogue.organization(key).is_some() || state.catalogue.group(key).is_some()
+    };
+    if errors.is_empty() && taken(&name) {
+        add_error(&mut errors, "name", "Group name already exists in database");
+    }
+    if !errors.is_empty() {
+        return Err(CkanError::Validation(errors));
+    }
+    // A given id is kept when free (ckanapi load relies on it to resolve owner_org and groups).
+    let id_given = text(data.get("id")).trim().to_string();
+    Ok(NewGroup {
+        id: if model::is_uuid(&id_given) && !taken(&id_given) {
+            id_given
+        } else {
+            model::new_id()
+        },
         name,
         title,
-        text(data.get("description")),
-        text(data.get("image_url")).trim().to_string(),
-    )
+        description: text(data.get("description")),
+        image_url,
+    })
 }
 
 /// `organization_create`: a publisher under the actor's local government.
@@ -957,30 +987,13 @@ pub async fn create_organization(
     data: &Map<String, Value>,
 ) -> Result<Organization, CkanError> {
     let _writing = state.writing.lock().await;
-    let mut errors = Errors::new();
-    let (name, title, description, image_url) = group_fields(data, &mut errors);
-    if unsafe_url(&image_url) {
-        add_error(&mut errors, "image_url", "Please provide a valid URL");
-    }
-    if errors.is_empty()
-        && (state.catalogue.organization(&name).is_some() || state.catalogue.group(&name).is_some())
-    {
-        add_error(&mut errors, "name", "Group name already exists in database");
-    }
-    if !errors.is_empty() {
-        return Err(CkanError::Validation(errors));
-    }
-    let id_given = text(data.get("id")).trim().to_string();
+    let g = new_group(state, data)?;
     let o = Organization {
-        id: if model::is_uuid(&id_given) && state.catalogue.organization(&id_given).is_none() {
-            id_given
-        } else {
-            model::new_id()
-        },
-        name,
-        title,
-        description,
-        image_url,
+        id: g.id,
+        name: g.name,
+        title: g.title,
+        description: g.description,
+        image_url: g.image_url,
         organisation_id: actor.organisation_id,
         state: "active".into(),
         created_at: model::now(),
@@ -1001,30 +1014,13 @@ pub async fn create_group(
     data: &Map<String, Value>,
 ) -> Result<Group, CkanError> {
     let _writing = state.writing.lock().await;
-    let mut errors = Errors::new();
-    let (name, title, description, image_url) = group_fields(data, &mut errors);
-    if unsafe_url(&image_url) {
-        add_error(&mut errors, "image_url", "Please provide a valid URL");
-    }
-    if errors.is_empty()
-        && (state.catalogue.group(&name).is_some() || state.catalogue.organization(&name).is_some())
-    {
-        add_error(&mut errors, "name", "Group name already exists in database");
-    }
-    if !errors.is_empty() {
-        return Err(CkanError::Validation(errors));
-    }
-    let id_given = text(data.get("id")).trim().to_string();
+    let n = new_group(state, data)?;
     let g = Group {
-        id: if model::is_uuid(&id_given) && state.catalogue.group(&id_given).is_none() {
-            id_given
-        } else {
-            model::new_id()
-        },
-        name,
-        title,
-        description,
-        image_url,
+        id: n.id,
+        name: n.name,
+        title: n.title,
+        description: n.description,
+        image_url: n.image_url,
         state: "active".into(),
         created_at: model::now(),
     };
