@@ -448,6 +448,132 @@ async function faqJourney({ js }) {
   console.log(`FAQ journey (${tag}) completed`);
 }
 
+// The open-data catalogue on a phone: the search page, a search through the
+// form, a facet ticked and applied (the filter panel is a <details>, which
+// opens without JavaScript too), a standard dataset's page, the preview of the
+// CP932 CSV file, the templates, the publishers and one of them, and the
+// search in English. Then Tsu's administrator on a tablet: the list, the new
+// dataset form (an invalid name first, for the error summary), the form that
+// adds a file, the API tokens (one issued) and the paper counts.
+async function openDataJourney({ js }) {
+  const tag = js ? 'js' : 'nojs';
+  const context = await browser.newContext({
+    javaScriptEnabled: js,
+    viewport: { width: 360, height: 740 },
+    locale: 'ja-JP',
+    bypassCSP: true,
+  });
+  const page = await context.newPage();
+  const check = (label) => (js ? axe : axeNoJs)(page, `${label} (${tag})`);
+  async function fits(label) {
+    const width = await page.evaluate(() => document.documentElement.scrollWidth).catch(() => 360);
+    expect(width <= 360, `${label}: the page is ${width}px wide on a 360px screen`);
+  }
+  async function go(path) {
+    const res = await page.goto(`${base}${path}`);
+    expect(res.status() === 200, `${path} answers 200 (${res.status()})`);
+  }
+
+  await go('/dataset');
+  expect((await page.textContent('[role="status"]')).includes('件のデータセットがあります'), 'the catalogue counts its datasets');
+  await check('open data search');
+  await fits('open data search');
+
+  await page.fill('#q', '公園');
+  await Promise.all([page.waitForLoadState('load'), page.click('form[role="search"] button[type="submit"]')]);
+  expect(new URL(page.url()).searchParams.get('q') === '公園', `the search form asks by GET (${page.url()})`);
+  expect(await page.locator('a[href="/dataset/tsu-koen-ichiran"]').count() === 1, 'searching 公園 finds the parks');
+  await check('open data search results');
+  await fits('open data search results');
+
+  await go(`/dataset?tags=${encodeURIComponent('海')}`);
+  expect(await page.locator('a[href="/dataset/tsu-kaisuiyokujo"]').count() === 1, 'the tag 海 finds the beaches');
+  expect(await page.locator('details.filters[open]').count() === 1, 'with a filter chosen the panel is open');
+  await page.check('input[name="groups"][value="kanko"]');
+  await Promise.all([page.waitForLoadState('load'), page.click('details.filters button[type="submit"]')]);
+  const params = new URL(page.url()).searchParams;
+  expect(params.get('groups') === 'kanko' && params.get('tags') === '海', `the facets combine (${page.url()})`);
+  expect(await page.locator('a[href="/dataset/tsu-kaisuiyokujo"]').count() === 1, 'the beaches are still there');
+  await check('open data facets');
+  await fits('open data facets');
+
+  await go('/dataset/tsu-aed');
+  expect(await page.locator('head link[rel="alternate"]').count() === 4, 'four DCAT alternates in the head');
+  expect((await page.content()).includes('/v2/entities?type=AED'), 'the NGSI note');
+  await check('open data AED dataset');
+  await fits('open data AED dataset');
+
+  await go('/dataset/tsu-koen-ichiran');
+  await Promise.all([page.waitForLoadState('load'), page.locator('.card a.button--secondary').first().click()]);
+  expect(page.url().includes('/resource/'), `the button opens the resource page (${page.url()})`);
+  expect((await page.textContent('table')).includes('岩田川河畔公園'), 'the CP932 file is decoded');
+  expect(await page.locator('[role="region"][tabindex="0"] table caption').count() === 1, 'the preview is a captioned table in a focusable region');
+  await check('open data CSV preview');
+  await fits('open data CSV preview');
+
+  await go('/dataset/templates');
+  expect(await page.locator('a[href="/dataset/templates/aed.csv"]').count() === 1, 'the AED template can be downloaded');
+  await check('open data templates');
+  await fits('open data templates');
+
+  await go('/organization');
+  await check('open data publishers');
+  await Promise.all([page.waitForLoadState('load'), page.click('a[href="/organization/tsu-city"]')]);
+  expect(await page.locator('a[href="/dataset/tsu-aed"]').count() === 1, "Tsu's page lists its AED dataset");
+  await check('open data publisher');
+  await fits('open data publisher');
+
+  await go('/dataset?lang=en');
+  expect(await page.getAttribute('html', 'lang') === 'en', 'the English catalogue is lang="en"');
+  expect((await page.textContent('h1')).includes('Find open data'), 'the heading is in English');
+  await check('open data search in English');
+  await fits('open data search in English');
+  await context.close();
+
+  const staff = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 768, height: 1024 }, locale: 'ja-JP', bypassCSP: true });
+  const sp = await staff.newPage();
+  const scheck = (label) => (js ? axe : axeNoJs)(sp, `${label} (${tag})`);
+  await sp.goto(`${base}/staff/signin`);
+  await sp.fill('#email', 'admin@city.tsu.example.jp');
+  await sp.fill('#password', 'madoguchi-demo-2026');
+  await Promise.all([sp.waitForLoadState('load'), sp.click('.button-group button')]);
+  let res = await sp.goto(`${base}/staff/opendata`);
+  expect(res.status() === 200, `/staff/opendata answers 200 (${res.status()})`);
+  expect(await sp.locator('a[href="/dataset/tsu-aed"]').count() === 1, "the list has Tsu's datasets");
+  await scheck('staff open data list');
+
+  await sp.goto(`${base}/staff/opendata/new`);
+  await scheck('staff new dataset');
+  await sp.fill('#title', `ブラウザで作ったデータ (${tag})`);
+  await sp.fill('#name', 'Bad Name');
+  await Promise.all([sp.waitForLoadState('load'), sp.click('form[action="/staff/opendata/new"] button[type="submit"]')]);
+  expect((await sp.textContent('.error-summary')).includes('半角の英小文字'), 'an invalid name is refused with a message');
+  expect(await sp.inputValue('#title') === `ブラウザで作ったデータ (${tag})`, 'what was typed is kept');
+  await scheck('staff new dataset with an error');
+  await sp.fill('#name', `walk-${tag}-${Date.now()}`);
+  await sp.check('input[name="groups"][value="kanko"]');
+  await Promise.all([sp.waitForLoadState('load'), sp.click('form[action="/staff/opendata/new"] button[type="submit"]')]);
+  expect(sp.url().includes('/resources/new?created=1'), `creating goes on to adding data (${sp.url()})`);
+  await scheck('staff add data');
+  await sp.setInputFiles('#file', { name: 'walk.csv', mimeType: 'text/csv', buffer: Buffer.from('名称,値\r\n中央公園,1\r\n') });
+  await Promise.all([sp.waitForLoadState('load'), sp.click('form[enctype="multipart/form-data"] button[type="submit"]')]);
+  expect(sp.url().includes('/staff/opendata?done=resource'), `the file is added (${sp.url()})`);
+  expect((await sp.textContent('.notice')).includes('データを追加しました'), 'the list says the data was added');
+  await scheck('staff open data list after adding');
+
+  await sp.goto(`${base}/staff/opendata/tokens`);
+  await scheck('staff API tokens');
+  await sp.fill('#token-name', `ブラウザ (${tag})`);
+  await Promise.all([sp.waitForLoadState('load'), sp.click('form:has(#token-name) button[type="submit"]')]);
+  expect((await sp.inputValue('#new-token')).startsWith('mdg_'), 'the new token is shown once');
+  await scheck('staff API token issued');
+
+  await sp.goto(`${base}/staff/opendata/paper-counts`);
+  await scheck('staff paper counts');
+  await staff.close();
+  console.log(`open data journey (${tag}) completed`);
+}
+
 try {
   await dashboardJourney({ js: false });
   await dashboardJourney({ js: true });
@@ -457,6 +583,8 @@ try {
   await staffJourney({ js: false });
   await faqJourney({ js: true });
   await faqJourney({ js: false });
+  await openDataJourney({ js: true });
+  await openDataJourney({ js: false });
 } catch (e) {
   console.error(`journey failed: ${e.stack || e}`);
   await browser.close();

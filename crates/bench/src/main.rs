@@ -156,7 +156,9 @@ fn main() -> anyhow::Result<()> {
                     other => anyhow::bail!("unknown backend {other}"),
                 };
                 with_scratch(backend, &postgres, |server_rt, client_rt, scratch| {
-                    opendata::run(server_rt, client_rt, backend, scratch, datasets, requests, runs)
+                    opendata::run(
+                        server_rt, client_rt, backend, scratch, datasets, requests, runs,
+                    )
                 })?;
             }
             Ok(())

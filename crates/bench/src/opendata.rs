@@ -18,18 +18,69 @@ use platform::db::Backend;
 use super::{Scratch, urlencode};
 
 const PLACES: &[&str] = &[
-    "津市", "四日市市", "伊勢市", "松阪市", "桑名市", "鈴鹿市", "名張市", "尾鷲市", "亀山市",
-    "鳥羽市", "熊野市", "いなべ市", "志摩市", "伊賀市", "富山市", "高岡市", "福島市", "郡山市",
+    "津市",
+    "四日市市",
+    "伊勢市",
+    "松阪市",
+    "桑名市",
+    "鈴鹿市",
+    "名張市",
+    "尾鷲市",
+    "亀山市",
+    "鳥羽市",
+    "熊野市",
+    "いなべ市",
+    "志摩市",
+    "伊賀市",
+    "富山市",
+    "高岡市",
+    "福島市",
+    "郡山市",
 ];
 const THEMES: &[&str] = &[
-    "公園", "子育て支援施設", "AED設置箇所", "指定緊急避難場所", "観光施設", "図書館",
-    "公衆トイレ", "文化財", "医療機関", "介護サービス事業所", "地域・年齢別人口", "ごみ収集日",
-    "バス停留所", "投票所", "イベント", "給水拠点", "消防水利", "保育所", "学校", "公民館",
+    "公園",
+    "子育て支援施設",
+    "AED設置箇所",
+    "指定緊急避難場所",
+    "観光施設",
+    "図書館",
+    "公衆トイレ",
+    "文化財",
+    "医療機関",
+    "介護サービス事業所",
+    "地域・年齢別人口",
+    "ごみ収集日",
+    "バス停留所",
+    "投票所",
+    "イベント",
+    "給水拠点",
+    "消防水利",
+    "保育所",
+    "学校",
+    "公民館",
 ];
 const SUFFIXES: &[&str] = &["一覧", "統計", "位置情報", "年報", "データ"];
 const TAGS: &[&str] = &[
-    "公園", "子育て", "防災", "観光", "福祉", "人口", "統計", "施設", "医療", "環境", "交通",
-    "教育", "海", "山", "川", "自治体標準ODS", "位置情報", "イベント", "文化", "健康",
+    "公園",
+    "子育て",
+    "防災",
+    "観光",
+    "福祉",
+    "人口",
+    "統計",
+    "施設",
+    "医療",
+    "環境",
+    "交通",
+    "教育",
+    "海",
+    "山",
+    "川",
+    "自治体標準ODS",
+    "位置情報",
+    "イベント",
+    "文化",
+    "健康",
 ];
 const FORMATS: &[&str] = &["CSV", "PDF", "XLSX", "JSON", "ZIP"];
 const LICENCES: &[&str] = &["cc-by-4.0", "pdl-1.0", "gov-jp-2.0", "cc-zero"];
@@ -115,7 +166,9 @@ fn dataset(i: usize, rng: &mut Rng, publishers: &[Organization], groups: &[Strin
         name: format!("bench-{i:05}"),
         title,
         notes,
-        owner_org: publishers[(rng.next() as usize) % publishers.len()].id.clone(),
+        owner_org: publishers[(rng.next() as usize) % publishers.len()]
+            .id
+            .clone(),
         license_id: rng.pick(LICENCES).into(),
         author: String::new(),
         author_email: String::new(),
@@ -179,7 +232,13 @@ pub fn run(
             }
         }
         let mut groups = Vec::new();
-        for (name, title) in [("kosodate", "子育て"), ("bousai", "防災"), ("kanko", "観光"), ("shisetsu", "公共施設"), ("toukei", "統計")] {
+        for (name, title) in [
+            ("kosodate", "子育て"),
+            ("bousai", "防災"),
+            ("kanko", "観光"),
+            ("shisetsu", "公共施設"),
+            ("toukei", "統計"),
+        ] {
             let g = model::Group {
                 id: model::new_id(),
                 name: name.into(),
@@ -208,7 +267,11 @@ pub fn run(
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(madoguchi::app::serve(app.clone(), listener, std::future::pending()));
+        tokio::spawn(madoguchi::app::serve(
+            app.clone(),
+            listener,
+            std::future::pending(),
+        ));
         let names: Vec<String> = publishers.iter().map(|p| p.name.clone()).collect();
         Ok::<_, anyhow::Error>((base, names))
     })?;
@@ -233,13 +296,25 @@ pub fn run(
             Ok::<_, anyhow::Error>((t.elapsed(), body))
         }
     };
-    let queries = ["公園", "子育て 施設", "避難場所", "観光 一覧", "人口 統計", "図書館", "バス 位置情報", "保育所"];
+    let queries = [
+        "公園",
+        "子育て 施設",
+        "避難場所",
+        "観光 一覧",
+        "人口 統計",
+        "図書館",
+        "バス 位置情報",
+        "保育所",
+    ];
     let facets = urlencode(r#"["organization","groups","tags","res_format","license_id"]"#);
     let path = |n: usize| {
         format!(
             "/api/3/action/package_search?q={}&fq={}&fq_list={}&facet.field={facets}&rows=10",
             urlencode(queries[n % queries.len()]),
-            urlencode(&format!("organization:{}", publisher_names[n % publisher_names.len()])),
+            urlencode(&format!(
+                "organization:{}",
+                publisher_names[n % publisher_names.len()]
+            )),
             urlencode("res_format:CSV"),
         )
     };

@@ -584,11 +584,15 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 },
                 None => None,
             };
-            if platform::orgs::organisation_by_code(&db, &code).await?.is_some() {
+            if platform::orgs::organisation_by_code(&db, &code)
+                .await?
+                .is_some()
+            {
                 eprintln!("an organisation with the code {code} exists already");
                 return Ok(ExitCode::from(2));
             }
-            match platform::orgs::insert_organisation(&db, &code, &name, &name_en, parent_id).await {
+            match platform::orgs::insert_organisation(&db, &code, &name, &name_en, parent_id).await
+            {
                 Ok(org) => {
                     let publisher = opendata::store::default_organization(&db, &org).await?;
                     println!(
@@ -620,7 +624,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             opendata::store::default_organization(&db, &org).await?;
             let token = opendata::store::create_token(&db, org.id, &name, "cli").await?;
-            println!("token for {} {} (administrator's rights):", org.code, org.name);
+            println!(
+                "token for {} {} (administrator's rights):",
+                org.code, org.name
+            );
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }

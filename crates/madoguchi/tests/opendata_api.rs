@@ -97,9 +97,7 @@ async fn tokens_write_only_their_own_datasets_and_private_ones_stay_private() {
             .await;
         assert!(!res.text().contains("mie-private"), "{}", res.text());
         // Writes need POST (a GET never changes anything).
-        let res = a
-            .get("/api/3/action/package_delete?id=mie-public")
-            .await;
+        let res = a.get("/api/3/action/package_delete?id=mie-public").await;
         assert_eq!(res.status, 400, "{}", res.text());
         // Its owner sees it, in search with include_private too.
         let (s, _) = action(&mut a, "package_show", json!({"id": "mie-private"})).await;
@@ -131,30 +129,55 @@ async fn tokens_write_only_their_own_datasets_and_private_ones_stay_private() {
         )
         .await;
         assert_eq!(s, 200, "{v}");
-        assert_eq!(v["result"]["private"], true, "an update without `private` keeps it");
+        assert_eq!(
+            v["result"]["private"], true,
+            "an update without `private` keeps it"
+        );
         let (s, v) = action(
             &mut a,
             "package_patch",
             json!({"id": "mie-public", "url": "javascript:alert(1)"}),
         )
         .await;
-        assert_eq!((s, v["error"]["__type"].clone()), (409, json!("Validation Error")), "{v}");
+        assert_eq!(
+            (s, v["error"]["__type"].clone()),
+            (409, json!("Validation Error")),
+            "{v}"
+        );
 
         // Writes across local governments are refused with CKAN's Authorization Error.
         for (name, body) in [
-            ("package_patch", json!({"id": "mie-public", "title": "乗っ取り"})),
-            ("package_update", json!({"id": "mie-public", "name": "mie-public"})),
+            (
+                "package_patch",
+                json!({"id": "mie-public", "title": "乗っ取り"}),
+            ),
+            (
+                "package_update",
+                json!({"id": "mie-public", "name": "mie-public"}),
+            ),
             ("package_delete", json!({"id": "mie-public"})),
-            ("resource_create", json!({"package_id": "mie-public", "url": "https://x.example.jp/a.csv"})),
-            ("package_create", json!({"name": "in-mie", "owner_org": "mie-prefecture"})),
-            ("organization_patch", json!({"id": "mie-prefecture", "title": "乗っ取り"})),
+            (
+                "resource_create",
+                json!({"package_id": "mie-public", "url": "https://x.example.jp/a.csv"}),
+            ),
+            (
+                "package_create",
+                json!({"name": "in-mie", "owner_org": "mie-prefecture"}),
+            ),
+            (
+                "organization_patch",
+                json!({"id": "mie-prefecture", "title": "乗っ取り"}),
+            ),
         ] {
             let (s, v) = action(&mut b, name, body).await;
             assert_eq!(s, 403, "{name}: {v}");
             assert_eq!(v["error"]["__type"], "Authorization Error", "{name}");
         }
         let (s, v) = action(&mut anon, "package_create", json!({"name": "anon"})).await;
-        assert_eq!((s, v["error"]["__type"].clone()), (403, json!("Authorization Error")));
+        assert_eq!(
+            (s, v["error"]["__type"].clone()),
+            (403, json!("Authorization Error"))
+        );
         let (_, v) = action(&mut anon, "package_show", json!({"id": "mie-public"})).await;
         assert_eq!(v["result"]["title"], "公開データ", "nothing changed");
         t.finish().await;
@@ -174,18 +197,38 @@ async fn validation_errors_are_ckans_field_keyed_messages() {
             (json!({"name": "Upper Case"}), "name"),
             (json!({"name": "x"}), "name"),
             (json!({}), "name"),
-            (json!({"name": "ok-name", "owner_org": "no-such-org"}), "owner_org"),
-            (json!({"name": "ok-name", "tags": [{"name": "a,b"}]}), "tags"),
-            (json!({"name": "ok-name", "groups": [{"name": "no-such-group"}]}), "groups"),
-            (json!({"name": "ok-name", "extras": [{"key": "", "value": "x"}]}), "extras"),
-            (json!({"name": "ok-name", "extras": [{"key": "standard_template", "value": "nope"}]}), "extras"),
+            (
+                json!({"name": "ok-name", "owner_org": "no-such-org"}),
+                "owner_org",
+            ),
+            (
+                json!({"name": "ok-name", "tags": [{"name": "a,b"}]}),
+                "tags",
+            ),
+            (
+                json!({"name": "ok-name", "groups": [{"name": "no-such-group"}]}),
+                "groups",
+            ),
+            (
+                json!({"name": "ok-name", "extras": [{"key": "", "value": "x"}]}),
+                "extras",
+            ),
+            (
+                json!({"name": "ok-name", "extras": [{"key": "standard_template", "value": "nope"}]}),
+                "extras",
+            ),
         ] {
             let (s, v) = action(&mut a, "package_create", body.clone()).await;
             assert_eq!(s, 409, "{body}: {v}");
             assert_eq!(v["error"]["__type"], "Validation Error", "{body}");
             assert!(v["error"][field].is_array(), "{body}: {v}");
         }
-        let (s, v) = action(&mut a, "organization_create", json!({"name": "mie-prefecture"})).await;
+        let (s, v) = action(
+            &mut a,
+            "organization_create",
+            json!({"name": "mie-prefecture"}),
+        )
+        .await;
         assert_eq!(s, 409, "{v}");
         let (_, v) = action(&mut a, "package_list", json!({})).await;
         assert_eq!(v["result"], json!(["taken"]), "nothing else was created");
@@ -268,7 +311,10 @@ async fn malformed_requests_never_get_a_500() {
             ("package_search", json!({"start": "1e99"})),
             ("package_search", json!({"rows": 1.5})),
             ("package_search", json!({"fq": "(((("})),
-            ("package_search", json!({"fq": "metadata_modified:[2024 TO"})),
+            (
+                "package_search",
+                json!({"fq": "metadata_modified:[2024 TO"}),
+            ),
             ("package_search", json!({"q": long})),
             ("package_search", json!({"q": "\u{0}\u{1}"})),
             ("package_search", json!({"sort": "nonsense desc"})),
@@ -286,9 +332,15 @@ async fn malformed_requests_never_get_a_500() {
             ("organization_show", json!({"id": {"x": 1}})),
             ("group_list", json!({"limit": "many"})),
             ("help_show", json!({"name": "nope"})),
-            ("package_create", json!({"name": "t2", "tags": 5, "resources": "x", "extras": 7, "private": "maybe"})),
+            (
+                "package_create",
+                json!({"name": "t2", "tags": 5, "resources": "x", "extras": 7, "private": "maybe"}),
+            ),
             ("package_create", json!({"name": "t3", "resources": [1, 2]})),
-            ("package_create", json!({"name": "t4", "resources": [{"size": "big"}]})),
+            (
+                "package_create",
+                json!({"name": "t4", "resources": [{"size": "big"}]}),
+            ),
             ("package_patch", json!({"id": "target", "groups": "nope"})),
             ("package_update", json!({"id": "no-such"})),
             ("resource_create", json!({"package_id": "no-such"})),
@@ -313,49 +365,134 @@ async fn malformed_requests_never_get_a_500() {
         // These are errors, with CKAN's classes.
         for (name, body, kind) in [
             ("package_search", json!({"rows": "abc"}), "Validation Error"),
-            ("package_search", json!({"fq": "(((("}), "Search Query Error"),
-            ("package_search", json!({"sort": "nonsense desc"}), "Search Query Error"),
+            (
+                "package_search",
+                json!({"fq": "(((("}),
+                "Search Query Error",
+            ),
+            (
+                "package_search",
+                json!({"sort": "nonsense desc"}),
+                "Search Query Error",
+            ),
             ("package_show", json!({"id": "no-such"}), "Not Found Error"),
-            ("package_create", json!({"name": "t3", "resources": [1, 2]}), "Validation Error"),
-            ("resource_create", json!({"package_id": "no-such"}), "Not Found Error"),
+            (
+                "package_create",
+                json!({"name": "t3", "resources": [1, 2]}),
+                "Validation Error",
+            ),
+            (
+                "resource_create",
+                json!({"package_id": "no-such"}),
+                "Not Found Error",
+            ),
         ] {
             let (_, v) = action(&mut a, name, body.clone()).await;
             assert_eq!(v["error"]["__type"], kind, "{name} {body}: {v}");
         }
         let raw: Vec<(Method, &str, Option<&str>, Vec<u8>)> = vec![
-            (Method::POST, "/api/3/action/package_search", Some("application/json"), b"{not json".to_vec()),
-            (Method::POST, "/api/3/action/package_search", Some("application/json"), b"[1,2]".to_vec()),
-            (Method::POST, "/api/3/action/package_search", Some("application/json"), vec![0xff, 0xfe, 0x00]),
-            (Method::POST, "/api/3/action/package_search", Some("multipart/form-data; boundary=x"), b"garbage".to_vec()),
-            (Method::POST, "/api/3/action/package_search", Some("multipart/form-data"), b"--x\r\n".to_vec()),
-            (Method::POST, "/api/3/action/package_search", Some("application/x-www-form-urlencoded"), b"rows=%FF%FE&q=%00".to_vec()),
-            (Method::GET, "/api/3/action/package_search?q=%FF%FE&rows=%00", None, vec![]),
+            (
+                Method::POST,
+                "/api/3/action/package_search",
+                Some("application/json"),
+                b"{not json".to_vec(),
+            ),
+            (
+                Method::POST,
+                "/api/3/action/package_search",
+                Some("application/json"),
+                b"[1,2]".to_vec(),
+            ),
+            (
+                Method::POST,
+                "/api/3/action/package_search",
+                Some("application/json"),
+                vec![0xff, 0xfe, 0x00],
+            ),
+            (
+                Method::POST,
+                "/api/3/action/package_search",
+                Some("multipart/form-data; boundary=x"),
+                b"garbage".to_vec(),
+            ),
+            (
+                Method::POST,
+                "/api/3/action/package_search",
+                Some("multipart/form-data"),
+                b"--x\r\n".to_vec(),
+            ),
+            (
+                Method::POST,
+                "/api/3/action/package_search",
+                Some("application/x-www-form-urlencoded"),
+                b"rows=%FF%FE&q=%00".to_vec(),
+            ),
+            (
+                Method::GET,
+                "/api/3/action/package_search?q=%FF%FE&rows=%00",
+                None,
+                vec![],
+            ),
             (Method::GET, "/api/3/action/no_such_action", None, vec![]),
-            (Method::DELETE, "/api/3/action/package_show?id=target", None, vec![]),
-            (Method::GET, "/api/action/package_search?fq=%22unbalanced", None, vec![]),
+            (
+                Method::DELETE,
+                "/api/3/action/package_show?id=target",
+                None,
+                vec![],
+            ),
+            (
+                Method::GET,
+                "/api/action/package_search?fq=%22unbalanced",
+                None,
+                vec![],
+            ),
             (Method::GET, "/catalog.ttl?page=abc", None, vec![]),
             (Method::GET, "/catalog.ttl?page=0", None, vec![]),
             (Method::GET, "/catalog.ttl?fq=((((", None, vec![]),
-            (Method::GET, "/catalog.ttl?modified_since=yesterday", None, vec![]),
+            (
+                Method::GET,
+                "/catalog.ttl?modified_since=yesterday",
+                None,
+                vec![],
+            ),
             (Method::GET, "/catalog.exe", None, vec![]),
             (Method::GET, "/dataset/no-such.ttl", None, vec![]),
-            (Method::GET, "/dataset/x/resource/y/download/z", None, vec![]),
+            (
+                Method::GET,
+                "/dataset/x/resource/y/download/z",
+                None,
+                vec![],
+            ),
             (Method::GET, "/v2/entities?limit=0", None, vec![]),
             (Method::GET, "/v2/entities?limit=abc", None, vec![]),
             (Method::GET, "/v2/entities?limit=100000", None, vec![]),
             (Method::GET, "/v2/entities?id=%3Cscript%3E", None, vec![]),
             (Method::GET, "/v2/entities?q=((", None, vec![]),
-            (Method::GET, "/v2/entities?idPattern=(((((a*)*)*)*)*b", None, vec![]),
+            (
+                Method::GET,
+                "/v2/entities?idPattern=(((((a*)*)*)*)*b",
+                None,
+                vec![],
+            ),
             (Method::GET, "/v2/entities?options=bogus", None, vec![]),
             (Method::GET, "/v2/entities/nope", None, vec![]),
             (Method::GET, "/v2/types/Nope", None, vec![]),
-            (Method::POST, "/v2/entities", Some("application/json"), b"{}".to_vec()),
+            (
+                Method::POST,
+                "/v2/entities",
+                Some("application/json"),
+                b"{}".to_vec(),
+            ),
             (Method::GET, "/v2/nothing/here", None, vec![]),
         ];
         for (method, uri, ct, body) in raw {
             let res = a.request(method.clone(), uri, ct, body, &[]).await;
             let s = res.status.as_u16();
-            assert!((400..500).contains(&s), "{method} {uri}: {s} {}", res.text());
+            assert!(
+                (400..500).contains(&s),
+                "{method} {uri}: {s} {}",
+                res.text()
+            );
             if uri.starts_with("/api/") && s != 405 {
                 let v: Value = serde_json::from_slice(&res.body)
                     .unwrap_or_else(|_| panic!("{method} {uri}: {s} {}", res.text()));
@@ -422,10 +559,13 @@ async fn the_platform_publishes_its_procedures_and_monthly_counts() {
         assert!(csv.starts_with('\u{feff}'), "UTF-8 with BOM");
         assert!(csv.contains("三重県立高等学校入学願書"), "{csv}");
         assert!(
-            anon.get(&format!("/dataset/{}.ttl", catalogue["name"].as_str().unwrap()))
-                .await
-                .text()
-                .contains("dcat:Dataset")
+            anon.get(&format!(
+                "/dataset/{}.ttl",
+                catalogue["name"].as_str().unwrap()
+            ))
+            .await
+            .text()
+            .contains("dcat:Dataset")
         );
 
         // One more application to Mie's high-school entrance procedure this month.
@@ -471,12 +611,18 @@ async fn the_platform_publishes_its_procedures_and_monthly_counts() {
                 .sum()
         };
         assert_eq!(count(&after), count(&before) + 1, "{after}");
-        assert_ne!(v["result"]["metadata_modified"], monthly["metadata_modified"]);
+        assert_ne!(
+            v["result"]["metadata_modified"],
+            monthly["metadata_modified"]
+        );
 
         // Nothing changed: nothing is rewritten (harvesters see the same metadata_modified).
         assert_eq!(opendata::publish::run(&t.app.opendata).await.unwrap(), 0);
         let (_, again) = action(&mut anon, "package_show", json!({"id": monthly["id"]})).await;
-        assert_eq!(again["result"]["metadata_modified"], v["result"]["metadata_modified"]);
+        assert_eq!(
+            again["result"]["metadata_modified"],
+            v["result"]["metadata_modified"]
+        );
         t.finish().await;
     }
 }

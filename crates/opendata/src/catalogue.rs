@@ -134,7 +134,11 @@ impl Catalogue {
                 dataset: d,
                 dict,
             };
-            built.push((entry.dataset.id.clone(), entry.dataset.name.clone(), Some((Arc::new(entry), doc))));
+            built.push((
+                entry.dataset.id.clone(),
+                entry.dataset.name.clone(),
+                Some((Arc::new(entry), doc)),
+            ));
         }
         let mut snap = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
         for (id, name, entry) in built {
@@ -202,10 +206,7 @@ impl Catalogue {
     }
 
     /// Runs a search; returns the count, the matching entries in order and the facets.
-    pub fn search(
-        &self,
-        req: &search::SearchRequest,
-    ) -> Result<Found, search::SearchError> {
+    pub fn search(&self, req: &search::SearchRequest) -> Result<Found, search::SearchError> {
         let snap = self.read();
         let found = snap.index.search(req, chrono::Utc::now())?;
         let entries = found

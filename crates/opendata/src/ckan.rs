@@ -95,7 +95,11 @@ fn pairs(bytes: &[u8]) -> Map<String, Value> {
 }
 
 async fn parse_request(req: Request, upload_limit: usize) -> Result<Params, ParseError> {
-    let query = req.uri().query().map(|q| pairs(q.as_bytes())).unwrap_or_default();
+    let query = req
+        .uri()
+        .query()
+        .map(|q| pairs(q.as_bytes()))
+        .unwrap_or_default();
     if req.method() == Method::GET || req.method() == Method::HEAD {
         return Ok(Params {
             data: query,
@@ -372,7 +376,10 @@ pub async fn action(
         );
     }
     // Files only come with resource_create/update/patch; other bodies are small.
-    let limit = if matches!(name.as_str(), "resource_create" | "resource_update" | "resource_patch") {
+    let limit = if matches!(
+        name.as_str(),
+        "resource_create" | "resource_update" | "resource_patch"
+    ) {
         state.upload_limit
     } else {
         JSON_LIMIT.min(state.upload_limit)
@@ -404,9 +411,18 @@ pub async fn action(
 
 /// The actions that change data: POST only, and never without a token.
 const WRITE_ACTIONS: &[&str] = &[
-    "package_create", "package_update", "package_patch", "package_delete",
-    "resource_create", "resource_update", "resource_patch", "resource_delete",
-    "organization_create", "organization_update", "organization_patch", "group_create",
+    "package_create",
+    "package_update",
+    "package_patch",
+    "package_delete",
+    "resource_create",
+    "resource_update",
+    "resource_patch",
+    "resource_delete",
+    "organization_create",
+    "organization_update",
+    "organization_patch",
+    "group_create",
 ];
 
 /// The largest request body other than a file upload.
@@ -460,7 +476,12 @@ impl Call<'_> {
             Some(Value::Number(n)) => n.as_i64().unwrap_or(0) != 0,
             Some(_) => self
                 .str(key)
-                .map(|s| matches!(s.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"))
+                .map(|s| {
+                    matches!(
+                        s.trim().to_ascii_lowercase().as_str(),
+                        "true" | "1" | "yes" | "on"
+                    )
+                })
                 .unwrap_or(default),
             None => default,
         }
@@ -494,7 +515,10 @@ impl Call<'_> {
     }
 
     fn visible(&self, e: &Entry) -> bool {
-        !e.dataset.private || self.actor.is_some_and(|a| a.organisation_id == e.organisation_id)
+        !e.dataset.private
+            || self
+                .actor
+                .is_some_and(|a| a.organisation_id == e.organisation_id)
     }
 }
 
@@ -520,14 +544,20 @@ macro_rules! action {
 /// Every action this catalogue answers, with its help text.
 pub static ACTIONS: &[(&str, ActionFn)] = &[
     ("package_list", action!(package_list)),
-    ("current_package_list_with_resources", action!(current_package_list_with_resources)),
+    (
+        "current_package_list_with_resources",
+        action!(current_package_list_with_resources),
+    ),
     ("package_show", action!(package_show)),
     ("package_search", action!(package_search)),
     ("resource_show", action!(resource_show)),
     ("resource_search", action!(resource_search)),
     ("organization_list", action!(organization_list)),
     ("organization_show", action!(organization_show)),
-    ("organization_list_for_user", action!(organization_list_for_user)),
+    (
+        "organization_list_for_user",
+        action!(organization_list_for_user),
+    ),
     ("group_list", action!(group_list)),
     ("group_show", action!(group_show)),
     ("tag_list", action!(tag_list)),
@@ -551,20 +581,62 @@ pub static ACTIONS: &[(&str, ActionFn)] = &[
 ];
 
 const HELP: &[(&str, &str)] = &[
-    ("package_list", "Return a list of the names of the site's datasets (packages).\n\n:param limit: if given, the list of datasets will be broken into pages of at most ``limit`` datasets per page\n:param offset: when ``limit`` is given, the offset to start returning packages from\n:rtype: list of strings"),
-    ("package_show", "Return the metadata of a dataset (package) and its resources.\n\n:param id: the id or name of the dataset\n:rtype: dictionary"),
-    ("package_search", "Searches for packages satisfying a given search criteria.\n\nThe free-text query ``q`` understands Japanese (no spaces needed between words). ``fq`` and ``fq_list`` take Solr filter queries (field:value, \"phrases\", -, +, AND, OR, parentheses, ranges). Parameters: q, fq, fq_list, sort, rows (max 1000), start, facet.field, facet.limit, facet.mincount, include_private.\n:rtype: dictionary with count, results, facets, search_facets"),
-    ("resource_show", "Return the metadata of a resource.\n\n:param id: the id of the resource"),
-    ("resource_search", "Searches for resources satisfying a given search criteria.\n\n:param query: field:term, or a list of them (name, description, format, url, mimetype ...); terms match case-insensitively as substrings\n:param order_by, offset, limit"),
-    ("package_create", "Create a new dataset (package). Needs a token of the owning organization's local government."),
-    ("package_update", "Update a dataset. Fields not given are reset, except resources, which stay unchanged when omitted."),
-    ("package_patch", "Patch a dataset: only the given fields change."),
-    ("package_delete", "Delete a dataset (it is kept with state 'deleted')."),
-    ("resource_create", "Append a resource to a dataset: a link (url) or a file in the multipart field ``upload``."),
-    ("resource_update", "Update a resource; a new file may be given in ``upload``."),
-    ("resource_patch", "Patch a resource: only the given fields change."),
-    ("organization_create", "Create an organization (a publisher) under the token's local government."),
-    ("status_show", "Return a dictionary with information about the site's configuration."),
+    (
+        "package_list",
+        "Return a list of the names of the site's datasets (packages).\n\n:param limit: if given, the list of datasets will be broken into pages of at most ``limit`` datasets per page\n:param offset: when ``limit`` is given, the offset to start returning packages from\n:rtype: list of strings",
+    ),
+    (
+        "package_show",
+        "Return the metadata of a dataset (package) and its resources.\n\n:param id: the id or name of the dataset\n:rtype: dictionary",
+    ),
+    (
+        "package_search",
+        "Searches for packages satisfying a given search criteria.\n\nThe free-text query ``q`` understands Japanese (no spaces needed between words). ``fq`` and ``fq_list`` take Solr filter queries (field:value, \"phrases\", -, +, AND, OR, parentheses, ranges). Parameters: q, fq, fq_list, sort, rows (max 1000), start, facet.field, facet.limit, facet.mincount, include_private.\n:rtype: dictionary with count, results, facets, search_facets",
+    ),
+    (
+        "resource_show",
+        "Return the metadata of a resource.\n\n:param id: the id of the resource",
+    ),
+    (
+        "resource_search",
+        "Searches for resources satisfying a given search criteria.\n\n:param query: field:term, or a list of them (name, description, format, url, mimetype ...); terms match case-insensitively as substrings\n:param order_by, offset, limit",
+    ),
+    (
+        "package_create",
+        "Create a new dataset (package). Needs a token of the owning organization's local government.",
+    ),
+    (
+        "package_update",
+        "Update a dataset. Fields not given are reset, except resources, which stay unchanged when omitted.",
+    ),
+    (
+        "package_patch",
+        "Patch a dataset: only the given fields change.",
+    ),
+    (
+        "package_delete",
+        "Delete a dataset (it is kept with state 'deleted').",
+    ),
+    (
+        "resource_create",
+        "Append a resource to a dataset: a link (url) or a file in the multipart field ``upload``.",
+    ),
+    (
+        "resource_update",
+        "Update a resource; a new file may be given in ``upload``.",
+    ),
+    (
+        "resource_patch",
+        "Patch a resource: only the given fields change.",
+    ),
+    (
+        "organization_create",
+        "Create an organization (a publisher) under the token's local government.",
+    ),
+    (
+        "status_show",
+        "Return a dictionary with information about the site's configuration.",
+    ),
 ];
 
 fn entry_dicts(entries: &[std::sync::Arc<Entry>]) -> Value {
@@ -730,10 +802,7 @@ async fn package_search(c: Call<'_>) -> Result<Value, CkanError> {
             items.push(json!({"name": value, "display_name": display, "count": n}));
         }
         facet_map.insert(field.clone(), Value::Object(counts));
-        search_facets.insert(
-            field.clone(),
-            json!({"title": field, "items": items}),
-        );
+        search_facets.insert(field.clone(), json!({"title": field, "items": items}));
     }
     Ok(json!({
         "count": count,
@@ -775,8 +844,15 @@ async fn resource_search(c: Call<'_>) -> Result<Value, CkanError> {
             ));
         };
         let field = field.trim();
-        if field.is_empty() || !field.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
-            return Err(CkanError::validation("query", format!("Field \"{field}\" not recognised in resource_search.")));
+        if field.is_empty()
+            || !field
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        {
+            return Err(CkanError::validation(
+                "query",
+                format!("Field \"{field}\" not recognised in resource_search."),
+            ));
         }
         terms.push((field.to_string(), term.trim().to_lowercase()));
     }
@@ -817,7 +893,11 @@ async fn resource_search(c: Call<'_>) -> Result<Value, CkanError> {
     let results: Vec<Value> = found
         .into_iter()
         .skip(offset)
-        .take(if limit >= 0 { limit as usize } else { usize::MAX })
+        .take(if limit >= 0 {
+            limit as usize
+        } else {
+            usize::MAX
+        })
         .collect();
     Ok(json!({"count": count, "results": results}))
 }
@@ -836,7 +916,10 @@ fn package_counts(c: &Call<'_>) -> BTreeMap<String, usize> {
     counts
 }
 
-fn sort_and_page(c: &Call<'_>, mut items: Vec<(String, String, Value)>) -> Result<Vec<Value>, CkanError> {
+fn sort_and_page(
+    c: &Call<'_>,
+    mut items: Vec<(String, String, Value)>,
+) -> Result<Vec<Value>, CkanError> {
     // (name, title, dict); CKAN sorts by title asc by default ("title asc"), accepts "name".
     let sort = c.str("sort").unwrap_or_else(|| "title asc".into());
     let desc = sort.to_lowercase().ends_with("desc");
@@ -862,12 +945,22 @@ fn sort_and_page(c: &Call<'_>, mut items: Vec<(String, String, Value)>) -> Resul
         .into_iter()
         .skip(offset)
         .take(limit)
-        .map(|(name, _, dict)| if all_fields { dict } else { Value::String(name) })
+        .map(|(name, _, dict)| {
+            if all_fields {
+                dict
+            } else {
+                Value::String(name)
+            }
+        })
         .collect())
 }
 
 /// `organization_list` and `group_list`: (name, title, id, dictionary) of the active ones.
-fn list_groups(c: &Call<'_>, key: &str, all: Vec<(String, String, String, Value)>) -> Result<Value, CkanError> {
+fn list_groups(
+    c: &Call<'_>,
+    key: &str,
+    all: Vec<(String, String, String, Value)>,
+) -> Result<Value, CkanError> {
     let counts = package_counts(c);
     let wanted = c.list(key);
     let items = all
@@ -923,7 +1016,11 @@ fn datasets_of(c: &Call<'_>, pred: impl Fn(&Entry) -> bool, limit: usize) -> Vec
         .filter(|e| c.visible(e) && pred(e))
         .collect();
     entries.sort_by(|a, b| a.dataset.name.cmp(&b.dataset.name));
-    entries.into_iter().take(limit).map(|e| e.dict.clone()).collect()
+    entries
+        .into_iter()
+        .take(limit)
+        .map(|e| e.dict.clone())
+        .collect()
 }
 
 async fn organization_show(c: Call<'_>) -> Result<Value, CkanError> {
@@ -977,7 +1074,11 @@ async fn group_show(c: Call<'_>) -> Result<Value, CkanError> {
     d["groups"] = json!([]);
     if c.bool("include_datasets", false) {
         let limit = c.int("limit", 10)?.clamp(0, 1000) as usize;
-        d["packages"] = Value::Array(datasets_of(&c, |e| e.dataset.group_ids.contains(&g.id), limit));
+        d["packages"] = Value::Array(datasets_of(
+            &c,
+            |e| e.dataset.group_ids.contains(&g.id),
+            limit,
+        ));
     }
     Ok(d)
 }
@@ -1027,7 +1128,9 @@ async fn tag_show(c: Call<'_>) -> Result<Value, CkanError> {
 }
 
 async fn license_list(_c: Call<'_>) -> Result<Value, CkanError> {
-    Ok(Value::Array(model::LICENCES.iter().map(model::licence_dict).collect()))
+    Ok(Value::Array(
+        model::LICENCES.iter().map(model::licence_dict).collect(),
+    ))
 }
 
 async fn status_show(c: Call<'_>) -> Result<Value, CkanError> {
@@ -1050,7 +1153,9 @@ async fn site_read(_c: Call<'_>) -> Result<Value, CkanError> {
 async fn help_show(c: Call<'_>) -> Result<Value, CkanError> {
     let name = c.required("name")?;
     if !ACTIONS.iter().any(|(n, _)| *n == name) {
-        return Err(CkanError::NotFound(format!("Action function not found: {name}")));
+        return Err(CkanError::NotFound(format!(
+            "Action function not found: {name}"
+        )));
     }
     Ok(Value::String(
         HELP.iter()
@@ -1075,14 +1180,16 @@ async fn package_create(c: Call<'_>) -> Result<Value, CkanError> {
 async fn package_update(c: Call<'_>) -> Result<Value, CkanError> {
     let actor = writer(&c, "package_update")?;
     let id = c.required("id").or_else(|_| c.required("name"))?;
-    let d = service::update_dataset(c.state, actor, id.trim(), &c.params.data, false, c.lang).await?;
+    let d =
+        service::update_dataset(c.state, actor, id.trim(), &c.params.data, false, c.lang).await?;
     visible_dataset(&c, &d).await
 }
 
 async fn package_patch(c: Call<'_>) -> Result<Value, CkanError> {
     let actor = writer(&c, "package_patch")?;
     let id = c.required("id")?;
-    let d = service::update_dataset(c.state, actor, id.trim(), &c.params.data, true, c.lang).await?;
+    let d =
+        service::update_dataset(c.state, actor, id.trim(), &c.params.data, true, c.lang).await?;
     visible_dataset(&c, &d).await
 }
 
@@ -1113,9 +1220,16 @@ async fn resource_update(mut c: Call<'_>) -> Result<Value, CkanError> {
     let actor = writer(&c, "resource_update")?;
     let id = c.required("id")?;
     let upload = c.params.upload.take();
-    let (dataset, resource_id) =
-        service::update_resource(c.state, actor, id.trim(), &c.params.data, upload, false, c.lang)
-            .await?;
+    let (dataset, resource_id) = service::update_resource(
+        c.state,
+        actor,
+        id.trim(),
+        &c.params.data,
+        upload,
+        false,
+        c.lang,
+    )
+    .await?;
     resource_of(&c, &dataset, &resource_id).await
 }
 
@@ -1123,9 +1237,16 @@ async fn resource_patch(mut c: Call<'_>) -> Result<Value, CkanError> {
     let actor = writer(&c, "resource_patch")?;
     let id = c.required("id")?;
     let upload = c.params.upload.take();
-    let (dataset, resource_id) =
-        service::update_resource(c.state, actor, id.trim(), &c.params.data, upload, true, c.lang)
-            .await?;
+    let (dataset, resource_id) = service::update_resource(
+        c.state,
+        actor,
+        id.trim(),
+        &c.params.data,
+        upload,
+        true,
+        c.lang,
+    )
+    .await?;
     resource_of(&c, &dataset, &resource_id).await
 }
 

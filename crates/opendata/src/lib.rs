@@ -90,7 +90,10 @@ impl OpenData {
             catalogue: Arc::new(catalogue),
             platform,
             writing: Arc::new(tokio::sync::Mutex::new(())),
-            ngsi_cache: Arc::new(NgsiCache(tokio::sync::Mutex::new((-1, Arc::new(Vec::new()))))),
+            ngsi_cache: Arc::new(NgsiCache(tokio::sync::Mutex::new((
+                -1,
+                Arc::new(Vec::new()),
+            )))),
         }
     }
 }
@@ -147,7 +150,13 @@ pub fn ngsi_tenant(state: &OpenData, d: &model::Dataset) -> String {
         .unwrap_or_else(|| "madoguchi".into());
     let mut t: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     t.truncate(50);
     t
@@ -171,7 +180,8 @@ pub fn router(state: OpenData) -> Router<Platform> {
         .with_state(state.clone())
         // Orion's error bodies are the protocol: the platform's error pages leave them alone.
         .merge(
-            ngsi::router(web::NgsiSource(state))
-                .layer(axum::middleware::map_response(|res: Response| async { rendered(res) })),
+            ngsi::router(web::NgsiSource(state)).layer(axum::middleware::map_response(
+                |res: Response| async { rendered(res) },
+            )),
         )
 }

@@ -77,9 +77,9 @@ async fn publish_organisation(
             let code: String = p.try_get("code")?;
             let id: i64 = p.try_get("id")?;
             let category: String = p.try_get("category")?;
-            let online: i64 = p.try_get::<i64, _>("online").or_else(|_| {
-                p.try_get::<bool, _>("online").map(i64::from)
-            })?;
+            let online: i64 = p
+                .try_get::<i64, _>("online")
+                .or_else(|_| p.try_get::<bool, _>("online").map(i64::from))?;
             let fee: Option<i64> = p.try_get("fee_yen")?;
             let volume: Option<i64> = p.try_get("annual_volume")?;
             let row = [
@@ -93,7 +93,11 @@ async fn publish_organisation(
                     .unwrap_or(category),
                 p.try_get("department")?,
                 p.try_get("section")?,
-                if online != 0 { "可".into() } else { "不可".into() },
+                if online != 0 {
+                    "可".into()
+                } else {
+                    "不可".into()
+                },
                 fee.map(|f| f.to_string()).unwrap_or_default(),
                 volume.map(|v| v.to_string()).unwrap_or_default(),
                 format!("{}/procedures/{id}", state.catalogue.site_url()),
@@ -152,9 +156,7 @@ async fn publish_organisation(
                 .find(|p| p.try_get::<String, _>("code").ok().as_deref() == Some(code.as_str()))
                 .and_then(|p| p.try_get::<String, _>("name").ok())
                 .unwrap_or_default();
-            rows.entry((month, code))
-                .or_insert((name, 0, None))
-                .2 = Some(n);
+            rows.entry((month, code)).or_insert((name, 0, None)).2 = Some(n);
         }
         let mut csv = String::from(
             "\u{feff}全国地方公共団体コード,地方公共団体名,年月,手続コード,手続名,オンライン申請件数,紙の申請件数\r\n",

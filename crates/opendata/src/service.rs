@@ -92,10 +92,7 @@ fn text(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(a)) => a
-            .first()
-            .map(|x| text(Some(x)))
-            .unwrap_or_default(),
+        Some(Value::Array(a)) => a.first().map(|x| text(Some(x))).unwrap_or_default(),
         Some(other) => other.to_string(),
     }
 }
@@ -212,7 +209,11 @@ fn parse_extras(data: &Map<String, Value>, errors: &mut Errors) -> Option<Vec<(S
         }
         let key = text(o.get("key")).trim().to_string();
         if key.is_empty() {
-            add_error(errors, "extras", "There is a schema error: key: Missing value");
+            add_error(
+                errors,
+                "extras",
+                "There is a schema error: key: Missing value",
+            );
             continue;
         }
         if out.iter().any(|(k, _)| *k == key) {
@@ -223,7 +224,11 @@ fn parse_extras(data: &Map<String, Value>, errors: &mut Errors) -> Option<Vec<(S
             key.as_str(),
             "id" | "name" | "title" | "notes" | "tags" | "groups" | "resources" | "state"
         ) {
-            add_error(errors, "extras", format!("There is a schema field with the same name: {key}"));
+            add_error(
+                errors,
+                "extras",
+                format!("There is a schema field with the same name: {key}"),
+            );
             continue;
         }
         out.push((key, text(o.get("value"))));
@@ -231,7 +236,11 @@ fn parse_extras(data: &Map<String, Value>, errors: &mut Errors) -> Option<Vec<(S
     Some(out)
 }
 
-fn parse_groups(state: &OpenData, data: &Map<String, Value>, errors: &mut Errors) -> Option<Vec<String>> {
+fn parse_groups(
+    state: &OpenData,
+    data: &Map<String, Value>,
+    errors: &mut Errors,
+) -> Option<Vec<String>> {
     let v = structured(data.get("groups"))?;
     let items = match v {
         Value::Array(items) => items,
@@ -243,7 +252,11 @@ fn parse_groups(state: &OpenData, data: &Map<String, Value>, errors: &mut Errors
         let key = match &item {
             Value::Object(o) => {
                 let id = text(o.get("id"));
-                if id.is_empty() { text(o.get("name")) } else { id }
+                if id.is_empty() {
+                    text(o.get("name"))
+                } else {
+                    id
+                }
             }
             other => text(Some(other)),
         };
@@ -258,10 +271,29 @@ fn parse_groups(state: &OpenData, data: &Map<String, Value>, errors: &mut Errors
 
 /// Keys of a resource dictionary that are not the resource's own extras.
 const RESOURCE_KEYS: &[&str] = &[
-    "id", "package_id", "position", "name", "description", "format", "mimetype", "url",
-    "url_type", "size", "hash", "state", "created", "metadata_modified",
-    "cache_url", "cache_last_updated", "datastore_active", "resource_type", "mimetype_inner",
-    "upload", "clear_upload", "tracking_summary", "revision_id",
+    "id",
+    "package_id",
+    "position",
+    "name",
+    "description",
+    "format",
+    "mimetype",
+    "url",
+    "url_type",
+    "size",
+    "hash",
+    "state",
+    "created",
+    "metadata_modified",
+    "cache_url",
+    "cache_last_updated",
+    "datastore_active",
+    "resource_type",
+    "mimetype_inner",
+    "upload",
+    "clear_upload",
+    "tracking_summary",
+    "revision_id",
 ];
 
 /// The media type and CKAN format of a file name.
@@ -324,7 +356,11 @@ fn resource_from(
     });
     if r.id.is_empty() {
         let id = get("id").unwrap_or_default();
-        r.id = if model::is_uuid(id.trim()) { id.trim().to_string() } else { model::new_id() };
+        r.id = if model::is_uuid(id.trim()) {
+            id.trim().to_string()
+        } else {
+            model::new_id()
+        };
     }
     if let Some(v) = get("name") {
         r.name = v;
@@ -400,7 +436,11 @@ fn parse_resources(
         return Some(existing.to_vec());
     };
     if items.len() > MAX_ITEMS {
-        add_error(errors, "resources", format!("At most {MAX_ITEMS} resources"));
+        add_error(
+            errors,
+            "resources",
+            format!("At most {MAX_ITEMS} resources"),
+        );
         return Some(existing.to_vec());
     }
     let mut out: Vec<Resource> = Vec::new();
@@ -413,7 +453,11 @@ fn parse_resources(
         let base = existing.iter().find(|r| !id.is_empty() && r.id == id);
         let r = resource_from(&o, base, dataset_id, errors, "resources");
         if out.iter().any(|x| x.id == r.id) {
-            add_error(errors, "resources", format!("Duplicate resource id {}", r.id));
+            add_error(
+                errors,
+                "resources",
+                format!("Duplicate resource id {}", r.id),
+            );
             continue;
         }
         out.push(r);
@@ -422,7 +466,12 @@ fn parse_resources(
 }
 
 /// The publisher `key` names, which `actor` must be allowed to write to.
-fn owner(state: &OpenData, actor: &Actor, key: &str, errors: &mut Errors) -> Result<Option<Organization>, CkanError> {
+fn owner(
+    state: &OpenData,
+    actor: &Actor,
+    key: &str,
+    errors: &mut Errors,
+) -> Result<Option<Organization>, CkanError> {
     match state.catalogue.organization(key.trim()) {
         Some(o) if o.organisation_id == actor.organisation_id => Ok(Some(o)),
         Some(o) => Err(CkanError::Authorization(format!(
@@ -437,13 +486,20 @@ fn owner(state: &OpenData, actor: &Actor, key: &str, errors: &mut Errors) -> Res
 }
 
 /// The publisher of a local government (its default one), created on first use.
-pub async fn default_owner(state: &OpenData, organisation_id: i64) -> Result<Organization, CkanError> {
+pub async fn default_owner(
+    state: &OpenData,
+    organisation_id: i64,
+) -> Result<Organization, CkanError> {
     if let Some(o) = state
         .catalogue
         .organizations()
         .into_iter()
         .filter(|o| o.organisation_id == organisation_id)
-        .min_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.name.cmp(&b.name)))
+        .min_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.name.cmp(&b.name))
+        })
     {
         return Ok(o);
     }
@@ -465,7 +521,10 @@ fn apply_template(d: &mut Dataset, errors: &mut Errors, licence_given: bool) {
         add_error(
             errors,
             "extras",
-            format!("Unknown standard template {key}: use one of {}", keys.join(", ")),
+            format!(
+                "Unknown standard template {key}: use one of {}",
+                keys.join(", ")
+            ),
         );
         return;
     };
@@ -500,7 +559,11 @@ pub async fn create_dataset(
     let now = model::now();
     let id_given = text(data.get("id")).trim().to_string();
     let mut d = Dataset {
-        id: if model::is_uuid(&id_given) { id_given.clone() } else { model::new_id() },
+        id: if model::is_uuid(&id_given) {
+            id_given.clone()
+        } else {
+            model::new_id()
+        },
         name: name.clone(),
         title: text(data.get("title")).trim().to_string(),
         notes: text(data.get("notes")),
@@ -558,7 +621,14 @@ pub async fn create_dataset(
     }
     let seq = store::bump(&mut tx).await?;
     store::save_dataset(&mut tx, &d, seq, true).await?;
-    audit(&mut tx, actor, "dataset.created", "dataset", json!({"id": d.id, "name": d.name, "private": d.private})).await?;
+    audit(
+        &mut tx,
+        actor,
+        "dataset.created",
+        "dataset",
+        json!({"id": d.id, "name": d.name, "private": d.private}),
+    )
+    .await?;
     tx.commit().await?;
     refreshed(state).await;
     let _ = lang;
@@ -639,7 +709,11 @@ pub async fn update_dataset(
     };
     if data.contains_key("name") || !patch {
         let name = text(data.get("name")).trim().to_string();
-        let name = if name.is_empty() && !data.contains_key("name") { old.name.clone() } else { name };
+        let name = if name.is_empty() && !data.contains_key("name") {
+            old.name.clone()
+        } else {
+            name
+        };
         if let Some(p) = model::name_problem(&name) {
             add_error(&mut errors, "name", p);
         }
@@ -765,15 +839,10 @@ async fn attach(
         m.insert("upload".into(), Value::Array(messages));
         return Err(CkanError::Validation(m));
     }
-    let key = state
-        .platform
-        .files
-        .put(&upload.bytes)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "storing an upload failed");
-            CkanError::Internal
-        })?;
+    let key = state.platform.files.put(&upload.bytes).await.map_err(|e| {
+        tracing::error!(error = %e, "storing an upload failed");
+        CkanError::Internal
+    })?;
     r.file_key = Some(key);
     r.url_type = "upload".into();
     r.url = filename;
@@ -797,9 +866,9 @@ pub fn ensure_ngsi_resource(state: &OpenData, d: &mut Dataset) {
         .iter()
         .any(|r| r.is_stored_upload() && r.format.eq_ignore_ascii_case("csv"));
     if !has_table
-        || d.resources
-            .iter()
-            .any(|r| r.extras.get("caddec_resource_type").and_then(Value::as_str) == Some("api/ngsi"))
+        || d.resources.iter().any(|r| {
+            r.extras.get("caddec_resource_type").and_then(Value::as_str) == Some("api/ngsi")
+        })
     {
         return;
     }
@@ -816,7 +885,8 @@ pub fn ensure_ngsi_resource(state: &OpenData, d: &mut Dataset) {
         dataset_id: d.id.clone(),
         position: d.resources.len() as i64,
         name: format!("{} (NGSI-v2 API)", t.name_ja),
-        description: "FIWARE NGSI-v2 で同じデータを提供します。 / The same data as NGSI-v2 entities.".into(),
+        description:
+            "FIWARE NGSI-v2 で同じデータを提供します。 / The same data as NGSI-v2 entities.".into(),
         format: "NGSI-v2".into(),
         mimetype: "application/json".into(),
         url: format!(
@@ -849,7 +919,9 @@ pub async fn create_resource(
     let mut errors = Errors::new();
     let mut r = resource_from(data, None, &d.id, &mut errors, "url");
     if d.resources.iter().any(|x| x.id == r.id)
-        || store::resource_dataset(&state.platform.db, &r.id).await?.is_some()
+        || store::resource_dataset(&state.platform.db, &r.id)
+            .await?
+            .is_some()
     {
         r.id = model::new_id();
     }
@@ -868,7 +940,11 @@ pub async fn create_resource(
     Ok((d.id, id))
 }
 
-async fn dataset_of_resource(state: &OpenData, actor: &Actor, id: &str) -> Result<Dataset, CkanError> {
+async fn dataset_of_resource(
+    state: &OpenData,
+    actor: &Actor,
+    id: &str,
+) -> Result<Dataset, CkanError> {
     let dataset_id = store::resource_dataset(&state.platform.db, id)
         .await?
         .ok_or_else(CkanError::not_found)?;
@@ -1001,7 +1077,14 @@ pub async fn create_organization(
     let mut tx = state.platform.db.begin().await?;
     store::insert_organization(&mut tx, &o).await?;
     store::bump(&mut tx).await?;
-    audit(&mut tx, actor, "publisher.created", "publisher", json!({"id": o.id, "name": o.name})).await?;
+    audit(
+        &mut tx,
+        actor,
+        "publisher.created",
+        "publisher",
+        json!({"id": o.id, "name": o.name}),
+    )
+    .await?;
     tx.commit().await?;
     refreshed(state).await;
     Ok(o)
@@ -1027,7 +1110,14 @@ pub async fn create_group(
     let mut tx = state.platform.db.begin().await?;
     store::insert_group(&mut tx, &g).await?;
     store::bump(&mut tx).await?;
-    audit(&mut tx, actor, "group.created", "group", json!({"id": g.id, "name": g.name})).await?;
+    audit(
+        &mut tx,
+        actor,
+        "group.created",
+        "group",
+        json!({"id": g.id, "name": g.name}),
+    )
+    .await?;
     tx.commit().await?;
     refreshed(state).await;
     Ok(g)
@@ -1069,7 +1159,14 @@ pub async fn update_organization(
     let seq = store::bump(&mut tx).await?;
     // Its datasets' dictionaries name it: every node rebuilds them.
     store::touch_datasets_of(&mut tx, &o.id, seq).await?;
-    audit(&mut tx, actor, "publisher.updated", "publisher", json!({"id": o.id, "name": o.name})).await?;
+    audit(
+        &mut tx,
+        actor,
+        "publisher.updated",
+        "publisher",
+        json!({"id": o.id, "name": o.name}),
+    )
+    .await?;
     tx.commit().await?;
     refreshed(state).await;
     Ok(o)

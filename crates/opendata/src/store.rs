@@ -204,7 +204,12 @@ pub async fn dataset_exists(tx: &mut WriteTx, name: &str) -> StoreResult<bool> {
 }
 
 /// Inserts or replaces a dataset and its resources (resources not listed are removed).
-pub async fn save_dataset(tx: &mut WriteTx, d: &Dataset, seq: i64, insert: bool) -> StoreResult<()> {
+pub async fn save_dataset(
+    tx: &mut WriteTx,
+    d: &Dataset,
+    seq: i64,
+    insert: bool,
+) -> StoreResult<()> {
     let tags = serde_json::to_string(&d.tags).unwrap_or_else(|_| "[]".into());
     let groups = serde_json::to_string(&d.group_ids).unwrap_or_else(|_| "[]".into());
     let extras = serde_json::to_string(&d.extras).unwrap_or_else(|_| "[]".into());
@@ -275,13 +280,12 @@ pub async fn save_dataset(tx: &mut WriteTx, d: &Dataset, seq: i64, insert: bool)
 
 /// Whether the dataset still carries the `modified_at` it was read with.
 pub async fn unchanged_since(tx: &mut WriteTx, id: &str, modified_at: &str) -> StoreResult<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "select count(*) from od_datasets where id = $1 and modified_at = $2",
-    )
-    .bind(id)
-    .bind(modified_at)
-    .fetch_one(&mut **tx)
-    .await?;
+    let n: i64 =
+        sqlx::query_scalar("select count(*) from od_datasets where id = $1 and modified_at = $2")
+            .bind(id)
+            .bind(modified_at)
+            .fetch_one(&mut **tx)
+            .await?;
     Ok(n == 1)
 }
 
@@ -379,13 +383,15 @@ pub async fn default_organization(
 }
 
 pub async fn update_organization(tx: &mut WriteTx, o: &Organization) -> StoreResult<()> {
-    sqlx::query("update od_organizations set title = $1, description = $2, image_url = $3 where id = $4")
-        .bind(&o.title)
-        .bind(&o.description)
-        .bind(&o.image_url)
-        .bind(&o.id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "update od_organizations set title = $1, description = $2, image_url = $3 where id = $4",
+    )
+    .bind(&o.title)
+    .bind(&o.description)
+    .bind(&o.image_url)
+    .bind(&o.id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

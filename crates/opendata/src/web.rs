@@ -31,12 +31,19 @@ pub fn router(state: OpenData) -> Router<OpenData> {
             "/dataset/{id}/resource/{resource_id}/download/{filename}",
             get(download),
         )
-        .route("/dataset/{id}/resource/{resource_id}/download", get(download_bare))
+        .route(
+            "/dataset/{id}/resource/{resource_id}/download",
+            get(download_bare),
+        )
         .route("/catalog.{ext}", get(catalog))
 }
 
 /// Who may see private datasets in a browser or with a token: the owning local government.
-pub async fn viewer_organisation(state: &OpenData, req_headers: &axum::http::HeaderMap, ctx: Option<&platform::web::RequestContext>) -> Option<i64> {
+pub async fn viewer_organisation(
+    state: &OpenData,
+    req_headers: &axum::http::HeaderMap,
+    ctx: Option<&platform::web::RequestContext>,
+) -> Option<i64> {
     if let Ok(Some(actor)) = crate::ckan::actor_of(state, req_headers).await {
         return Some(actor.organisation_id);
     }
@@ -68,7 +75,10 @@ async fn download(
         return StatusCode::NOT_FOUND.into_response();
     };
     if entry.dataset.private {
-        let ctx = req.extensions().get::<platform::web::RequestContext>().cloned();
+        let ctx = req
+            .extensions()
+            .get::<platform::web::RequestContext>()
+            .cloned();
         if viewer_organisation(&state, req.headers(), ctx.as_ref()).await
             != Some(entry.organisation_id)
         {
@@ -107,7 +117,13 @@ async fn download(
     }
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let disposition = format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
@@ -117,13 +133,19 @@ async fn download(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     if entry.dataset.private {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
         h.insert(
             header::VARY,
             HeaderValue::from_static("Authorization, Cookie, X-CKAN-API-Key"),
         );
     } else {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=60"),
+        );
     }
     // A published file is data, never a page of ours: whatever its media type
     // says, a browser that renders it anyway runs nothing and reaches nothing.
@@ -176,7 +198,10 @@ async fn catalog(
     query: Result<Query<CatalogQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Some(format) = dcat::Format::from_extension(&ext) else {
-        return dcat_error(StatusCode::NOT_FOUND, "Unknown format: use ttl, rdf, xml, jsonld or n3");
+        return dcat_error(
+            StatusCode::NOT_FOUND,
+            "Unknown format: use ttl, rdf, xml, jsonld or n3",
+        );
     };
     let Ok(Query(q)) = query else {
         return dcat_error(StatusCode::BAD_REQUEST, "Bad query string");
@@ -185,16 +210,29 @@ async fn catalog(
         None => 1,
         Some(p) => match p.parse::<u64>() {
             Ok(n) if (1..1_000_000).contains(&n) => n,
-            _ => return dcat_error(StatusCode::BAD_REQUEST, "\"page\" parameter must be a positive integer"),
+            _ => {
+                return dcat_error(
+                    StatusCode::BAD_REQUEST,
+                    "\"page\" parameter must be a positive integer",
+                );
+            }
         },
     };
     let mut fq = Vec::new();
     if let Some(f) = q.fq.clone().filter(|f| !f.trim().is_empty()) {
         fq.push(f);
     }
-    if let Some(since) = q.modified_since.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(since) = q
+        .modified_since
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let Some(when) = parse_since(since) else {
-            return dcat_error(StatusCode::BAD_REQUEST, "\"modified_since\" must be an ISO-8601 date");
+            return dcat_error(
+                StatusCode::BAD_REQUEST,
+                "\"modified_since\" must be an ISO-8601 date",
+            );
         };
         fq.push(format!("metadata_modified:[{when} TO *]"));
     }
@@ -214,14 +252,26 @@ async fn catalog(
     };
     let (count, entries, _) = match state.catalogue.search(&req) {
         Ok(r) => r,
-        Err(e) => return dcat_error(StatusCode::BAD_REQUEST, &format!("Search Query is invalid: {e}")),
+        Err(e) => {
+            return dcat_error(
+                StatusCode::BAD_REQUEST,
+                &format!("Search Query is invalid: {e}"),
+            );
+        }
     };
     let packages: Vec<Value> = entries.iter().map(|e| e.dict.clone()).collect();
     let (url, title) = site(&state);
     let mut base = format!("{url}/catalog.{}?", format.extension());
-    for (k, v) in [("q", &q.q), ("fq", &q.fq), ("modified_since", &q.modified_since)] {
+    for (k, v) in [
+        ("q", &q.q),
+        ("fq", &q.fq),
+        ("modified_since", &q.modified_since),
+    ] {
         if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
-            base.push_str(&format!("{k}={}&", platform::web::forms::encode_component(v)));
+            base.push_str(&format!(
+                "{k}={}&",
+                platform::web::forms::encode_component(v)
+            ));
         }
     }
     let paging = dcat::Paging {
@@ -259,10 +309,18 @@ fn parse_since(s: &str) -> Option<String> {
 }
 
 /// `GET /dataset/{id}.{ext}`: one dataset as DCAT (the pages route hands `{id}.{ext}` here).
-pub async fn dataset_dcat(state: &OpenData, key: &str, ext: &str, viewer: Option<i64>) -> Option<Response> {
+pub async fn dataset_dcat(
+    state: &OpenData,
+    key: &str,
+    ext: &str,
+    viewer: Option<i64>,
+) -> Option<Response> {
     let format = dcat::Format::from_extension(ext)?;
     if state.catalogue.current().await.is_err() {
-        return Some(dcat_error(StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable"));
+        return Some(dcat_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Temporarily unavailable",
+        ));
     }
     let entry = state.catalogue.get(key)?;
     if entry.dataset.private && viewer != Some(entry.organisation_id) {
@@ -276,7 +334,10 @@ pub async fn dataset_dcat(state: &OpenData, key: &str, ext: &str, viewer: Option
         language: "ja",
         modified: None,
     };
-    Some(dcat_response(format, dcat::dataset(format, &site, &entry.dict)))
+    Some(dcat_response(
+        format,
+        dcat::dataset(format, &site, &entry.dict),
+    ))
 }
 
 /// The NGSI-v2 API's source: every public standard dataset's stored table.
@@ -315,7 +376,9 @@ impl crate::ngsi::Provider for NgsiSource {
                 if !(r.is_stored_upload() && r.format.eq_ignore_ascii_case("csv")) {
                     continue;
                 }
-                let Some(key) = r.file_key.as_deref() else { continue };
+                let Some(key) = r.file_key.as_deref() else {
+                    continue;
+                };
                 let Ok(Some(bytes)) = state.platform.files.get(key).await else {
                     continue;
                 };
@@ -323,7 +386,10 @@ impl crate::ngsi::Provider for NgsiSource {
                     sets.push(crate::ngsi::EntitySet {
                         tenant: crate::ngsi_tenant(state, &e.dataset),
                         service_path: crate::ngsi_service_path(&e.dataset),
-                        entities: crate::ngsi::entities_from_table(&table, crate::ngsi::DEFAULT_ID_PREFIX),
+                        entities: crate::ngsi::entities_from_table(
+                            &table,
+                            crate::ngsi::DEFAULT_ID_PREFIX,
+                        ),
                     });
                     break;
                 }
