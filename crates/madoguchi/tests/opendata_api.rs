@@ -239,20 +239,12 @@ async fn validation_errors_are_ckans_field_keyed_messages() {
 /// Uploads above the configured size get CKAN's message and leave nothing behind.
 #[tokio::test]
 async fn an_upload_too_large_changes_nothing() {
-    let t = TestApp::with_demo_config(platform::db::Backend::Sqlite, |c| {
-        c.data_upload_bytes = 2_000;
-    })
-    .await;
-    let token = {
-        let db = &t.app.platform.db;
-        let org = platform::orgs::organisation_by_code(db, "242012")
-            .await
-            .unwrap()
-            .unwrap();
-        opendata::store::create_token(db, org.id, "test", "test")
-            .await
-            .unwrap()
-    };
+    let db = common::TestDb::new(platform::db::Backend::Sqlite).await;
+    let mut config = db.config();
+    config.data_upload_bytes = 2_000;
+    let app = madoguchi::app::build(config).await.expect("app builds");
+    let t = TestApp { app, db };
+    let token = org_and_token(&t, "242012", "津市", "Tsu City").await;
     let mut a = with_token(&t, &token);
     let (s, v) = action(&mut a, "package_create", json!({"name": "big-file"})).await;
     assert_eq!(s, 200, "{v}");
