@@ -232,6 +232,17 @@ async fn validation_errors_are_ckans_field_keyed_messages() {
         assert_eq!(s, 409, "{v}");
         let (_, v) = action(&mut a, "package_list", json!({})).await;
         assert_eq!(v["result"], json!(["taken"]), "nothing else was created");
+        // A deleted dataset's name is free again (as in CKAN 2.10): the old one is renamed to its id.
+        let (_, old) = action(&mut a, "package_show", json!({"id": "taken"})).await;
+        let old_id = old["result"]["id"].as_str().unwrap().to_string();
+        let (s, _) = action(&mut a, "package_delete", json!({"id": "taken"})).await;
+        assert_eq!(s, 200);
+        let (s, v) = action(&mut a, "package_create", json!({"name": "taken"})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_ne!(v["result"]["id"], old_id.as_str());
+        let (_, v) = action(&mut a, "package_show", json!({"id": old_id})).await;
+        assert_eq!(v["result"]["state"], "deleted", "{v}");
+        assert_eq!(v["result"]["name"], old_id.as_str());
         t.finish().await;
     }
 }

@@ -606,6 +606,7 @@ pub async fn create_dataset(
     }
     let _writing = state.writing.lock().await;
     let mut tx = state.platform.db.begin().await?;
+    store::free_deleted_name(&mut tx, &d.name).await?;
     if store::dataset_exists(&mut tx, &d.name).await? {
         tx.rollback().await?;
         return Err(CkanError::validation("name", "That URL is already in use."));

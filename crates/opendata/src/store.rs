@@ -194,6 +194,17 @@ pub async fn dataset_by_publisher_key(db: &Db, key: &str) -> StoreResult<Option<
     }
 }
 
+/// Frees the name of a deleted dataset (it is renamed to its id), as CKAN
+/// 2.10 does, so that a new dataset may take it; true if one was renamed.
+pub async fn free_deleted_name(tx: &mut WriteTx, name: &str) -> StoreResult<bool> {
+    let done =
+        sqlx::query("update od_datasets set name = id where name = $1 and state = 'deleted'")
+            .bind(name)
+            .execute(&mut **tx)
+            .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Whether a dataset of this name or id exists (in any state).
 pub async fn dataset_exists(tx: &mut WriteTx, name: &str) -> StoreResult<bool> {
     let n: i64 = sqlx::query_scalar("select count(*) from od_datasets where name = $1 or id = $1")
