@@ -1216,8 +1216,9 @@ async fn resource_create(mut c: Call<'_>) -> Result<Value, CkanError> {
     resource_of(&c, &dataset, &resource_id).await
 }
 
-async fn resource_update(mut c: Call<'_>) -> Result<Value, CkanError> {
-    let actor = writer(&c, "resource_update")?;
+/// `resource_update` (`patch` = false) and `resource_patch`.
+async fn resource_change(mut c: Call<'_>, name: &str, patch: bool) -> Result<Value, CkanError> {
+    let actor = writer(&c, name)?;
     let id = c.required("id")?;
     let upload = c.params.upload.take();
     let (dataset, resource_id) = service::update_resource(
@@ -1226,28 +1227,19 @@ async fn resource_update(mut c: Call<'_>) -> Result<Value, CkanError> {
         id.trim(),
         &c.params.data,
         upload,
-        false,
+        patch,
         c.lang,
     )
     .await?;
     resource_of(&c, &dataset, &resource_id).await
 }
 
-async fn resource_patch(mut c: Call<'_>) -> Result<Value, CkanError> {
-    let actor = writer(&c, "resource_patch")?;
-    let id = c.required("id")?;
-    let upload = c.params.upload.take();
-    let (dataset, resource_id) = service::update_resource(
-        c.state,
-        actor,
-        id.trim(),
-        &c.params.data,
-        upload,
-        true,
-        c.lang,
-    )
-    .await?;
-    resource_of(&c, &dataset, &resource_id).await
+async fn resource_update(c: Call<'_>) -> Result<Value, CkanError> {
+    resource_change(c, "resource_update", false).await
+}
+
+async fn resource_patch(c: Call<'_>) -> Result<Value, CkanError> {
+    resource_change(c, "resource_patch", true).await
 }
 
 async fn resource_delete(c: Call<'_>) -> Result<Value, CkanError> {
@@ -1276,18 +1268,20 @@ async fn organization_create(c: Call<'_>) -> Result<Value, CkanError> {
     Ok(d)
 }
 
-async fn organization_update(c: Call<'_>) -> Result<Value, CkanError> {
-    let actor = writer(&c, "organization_update")?;
+/// `organization_update` (`patch` = false) and `organization_patch`.
+async fn organization_change(c: Call<'_>, name: &str, patch: bool) -> Result<Value, CkanError> {
+    let actor = writer(&c, name)?;
     let id = c.required("id")?;
-    let o = service::update_organization(c.state, actor, id.trim(), &c.params.data, false).await?;
+    let o = service::update_organization(c.state, actor, id.trim(), &c.params.data, patch).await?;
     Ok(o.dict())
 }
 
+async fn organization_update(c: Call<'_>) -> Result<Value, CkanError> {
+    organization_change(c, "organization_update", false).await
+}
+
 async fn organization_patch(c: Call<'_>) -> Result<Value, CkanError> {
-    let actor = writer(&c, "organization_patch")?;
-    let id = c.required("id")?;
-    let o = service::update_organization(c.state, actor, id.trim(), &c.params.data, true).await?;
-    Ok(o.dict())
+    organization_change(c, "organization_patch", true).await
 }
 
 async fn group_create(c: Call<'_>) -> Result<Value, CkanError> {
