@@ -1023,6 +1023,27 @@ fn datasets_of(c: &Call<'_>, pred: impl Fn(&Entry) -> bool, limit: usize) -> Vec
         .collect()
 }
 
+/// `organization_show` and `group_show`: the dictionary with its dataset count
+/// and, with `include_datasets`, its visible datasets.
+fn show_group(
+    c: &Call<'_>,
+    id: &str,
+    mut d: Value,
+    holds: impl Fn(&Entry) -> bool,
+) -> Result<Value, CkanError> {
+    let counts = package_counts(c);
+    d["package_count"] = json!(counts.get(id).copied().unwrap_or(0));
+    d["users"] = json!([]);
+    d["extras"] = json!([]);
+    d["tags"] = json!([]);
+    d["groups"] = json!([]);
+    if c.bool("include_datasets", false) {
+        let limit = c.int("limit", 10)?.clamp(0, 1000) as usize;
+        d["packages"] = Value::Array(datasets_of(c, holds, limit));
+    }
+    Ok(d)
+}
+
 async fn organization_show(c: Call<'_>) -> Result<Value, CkanError> {
     let id = c.required("id")?;
     let o = c
@@ -1031,18 +1052,7 @@ async fn organization_show(c: Call<'_>) -> Result<Value, CkanError> {
         .organization(id.trim())
         .filter(|o| o.state == "active")
         .ok_or_else(CkanError::not_found)?;
-    let counts = package_counts(&c);
-    let mut d = o.dict();
-    d["package_count"] = json!(counts.get(&o.id).copied().unwrap_or(0));
-    d["users"] = json!([]);
-    d["extras"] = json!([]);
-    d["tags"] = json!([]);
-    d["groups"] = json!([]);
-    if c.bool("include_datasets", false) {
-        let limit = c.int("limit", 10)?.clamp(0, 1000) as usize;
-        d["packages"] = Value::Array(datasets_of(&c, |e| e.dataset.owner_org == o.id, limit));
-    }
-    Ok(d)
+    show_group(&c, &o.id, o.dict(), |e| e.dataset.owner_org == o.id)
 }
 
 async fn group_list(c: Call<'_>) -> Result<Value, CkanError> {
@@ -1065,22 +1075,7 @@ async fn group_show(c: Call<'_>) -> Result<Value, CkanError> {
         .group(id.trim())
         .filter(|g| g.state == "active")
         .ok_or_else(CkanError::not_found)?;
-    let counts = package_counts(&c);
-    let mut d = g.dict();
-    d["package_count"] = json!(counts.get(&g.id).copied().unwrap_or(0));
-    d["users"] = json!([]);
-    d["extras"] = json!([]);
-    d["tags"] = json!([]);
-    d["groups"] = json!([]);
-    if c.bool("include_datasets", false) {
-        let limit = c.int("limit", 10)?.clamp(0, 1000) as usize;
-        d["packages"] = Value::Array(datasets_of(
-            &c,
-            |e| e.dataset.group_ids.contains(&g.id),
-            limit,
-        ));
-    }
-    Ok(d)
+    show_group(&c, &g.id, g.dict(), |e| e.dataset.group_ids.contains(&g.id))
 }
 
 fn all_tags(c: &Call<'_>) -> Vec<String> {
