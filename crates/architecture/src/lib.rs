@@ -537,6 +537,8 @@ impl<'ast> Visit<'ast> for PathVisitor<'_, '_> {
             syn::visit::visit_impl_item_fn(self, f);
         }
     }
+    // `pub(crate)` and `pub(super)` name modules, but are not uses of them.
+    fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
     fn visit_path(&mut self, p: &'ast syn::Path) {
         let segments: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
         self.c.path(segments);

@@ -9,9 +9,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use export::CsvEncoding;
+use platform::web::parse_id;
 use platform::web::{ApiJson, AppError, CurrentStaff, PageQuery, RequestContext};
 use procedures::applications::Status;
-use procedures::flow::parse_id;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -195,7 +195,9 @@ async fn attachment(
         .find(|a| a.id == attachment_id)
         .ok_or(AppError::NotFound)?;
     review::record_view(db, &staff.staff, &app, "attachment.downloaded").await?;
-    procedures::pages::download(&state.procedures, &att).await
+    let kind =
+        platform::files::FileKind::parse(&att.kind).unwrap_or(platform::files::FileKind::Text);
+    platform::web::stored_file(&state.platform.files, &att.storage_key, &att.filename, kind).await
 }
 
 async fn approvals_waiting(

@@ -15,10 +15,10 @@ use export::CsvEncoding;
 use platform::accounts::{Role, Staff};
 use platform::db::{StoreError, Timestamp};
 use platform::i18n::Tr;
+use platform::web::parse_id;
 use platform::web::{AppError, CsrfForm, CurrentStaff, PageCtx, PageQuery, render, render_status};
 use procedures::applications::{self, Application, Attachment, Status};
 use procedures::catalogue::{self, Procedure};
-use procedures::flow::parse_id;
 use procedures::form::FormDefinition;
 use procedures::form::display::{self, AnswerRow};
 use serde::Deserialize;
@@ -106,9 +106,7 @@ pub fn applicant_name(
         .unwrap_or_default()
 }
 
-pub fn format_time(t: &Timestamp, tr: &Tr) -> String {
-    procedures::pages::format_time(t, tr)
-}
+pub use platform::web::format_time;
 
 struct InboxRowView {
     id: i64,
@@ -153,7 +151,7 @@ async fn section_procedures(state: &Backoffice, staff: &Staff) -> Result<Vec<Pro
 }
 
 fn encode(s: &str) -> String {
-    platform::web::forms::encode_component(s)
+    platform::web::encode_component(s)
 }
 
 async fn inbox_page(
@@ -706,7 +704,9 @@ async fn attachment(
         .find(|a| a.id == attachment_id)
         .ok_or(AppError::NotFound)?;
     review::record_view(db, &staff.staff, &app, "attachment.downloaded").await?;
-    procedures::pages::download(&state.procedures, &att).await
+    let kind =
+        platform::files::FileKind::parse(&att.kind).unwrap_or(platform::files::FileKind::Text);
+    platform::web::stored_file(&state.platform.files, &att.storage_key, &att.filename, kind).await
 }
 
 struct ApprovalRow {

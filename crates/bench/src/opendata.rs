@@ -15,7 +15,7 @@ use hyper_util::rt::TokioExecutor;
 use opendata::model::{self, Dataset, Organization, Resource};
 use platform::db::Backend;
 
-use super::{Scratch, urlencode};
+use crate::support::{Scratch, urlencode};
 
 const PLACES: &[&str] = &[
     "津市",

@@ -12,8 +12,9 @@ use axum::routing::get;
 use platform::accounts::Staff;
 use platform::web::context::{CurrentStaff, RequestContext};
 use platform::web::error::{AppError, Errors};
-use platform::web::forms::{CsrfForm, CsrfMultipart, encode_component, parse_urlencoded};
+use platform::web::forms::{CsrfForm, CsrfMultipart};
 use platform::web::page::{PageCtx, render, render_status};
+use platform::web::{encode_component, parse_urlencoded};
 
 use crate::api::{self, Answer, GroupEntry, Shown};
 use crate::entry::{self, Entry};
@@ -234,7 +235,7 @@ async fn feedback(State(state): State<Faq>, body: Bytes) -> Result<Response, App
     let helped = form.get("helped") == Some("1");
     let entry: String = form.text("entry").chars().take(100).collect();
     store::feedback(&state.platform.db, id, helped, &entry).await?;
-    let back = platform::web::forms::safe_next(form.get("back"), "/faq");
+    let back = platform::web::safe_next(form.get("back"), "/faq");
     let sep = if back.contains('?') { '&' } else { '?' };
     Ok(Redirect::to(&format!("{back}{sep}thanks=1#feedback")).into_response())
 }
@@ -497,7 +498,7 @@ async fn staff_new(
     })
 }
 
-fn entry_from_form(form: &platform::web::forms::FormData, id: &str) -> Entry {
+fn entry_from_form(form: &platform::web::FormData, id: &str) -> Entry {
     let t = |k: &str| form.text(k).trim().to_string();
     Entry {
         id: id.to_string(),

@@ -5,12 +5,9 @@
 //! [`NumberKind::CorporateNumber`], whose keys are under
 //! `corporate_number.`.
 
-use crate::my_number::read_digits;
-pub use crate::my_number::{NumberError, NumberKind};
+use crate::number::read_digits;
+pub use crate::number::{CORPORATE_NUMBER_DIGITS, NumberError, NumberKind};
 use crate::width::digit_values;
-
-/// Number of digits in a corporate number, check digit included.
-pub const CORPORATE_NUMBER_DIGITS: usize = 13;
 
 /// The check digit of a corporate number from its 12-digit base (the
 /// digits after the check digit).

@@ -206,7 +206,7 @@ impl KanaError {
             KanaError::TooLong { max } => vec![("max", max.to_string())],
             KanaError::NotKatakana { found } => {
                 let shown = match found.chars().next() {
-                    Some(c) if found.chars().count() == 1 => crate::display_char(c),
+                    Some(c) if found.chars().count() == 1 => crate::message::display_char(c),
                     _ => found.clone(),
                 };
                 vec![("found", shown)]

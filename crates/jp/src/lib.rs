@@ -19,14 +19,14 @@
 //! - [`my_number`]: the Individual Number (マイナンバー / 個人番号) with its
 //!   check digit; the value is masked in `Debug` output.
 //! - [`corporate_number`]: the Corporate Number (法人番号) with its leading
-//!   check digit.
+//!   check digit; [`number`] holds what it shares with [`my_number`].
 //! - [`lg_code`]: the local-government code (全国地方公共団体コード) with its
 //!   check digit.
 //! - [`postal`]: postal codes (郵便番号), stored as `514-8570`.
 //! - [`phone`]: Japanese phone numbers.
 //! - [`yen`]: yen amounts, including `万` / `億` and `円` / `¥` notation.
 //!
-//! # Errors and messages
+//! # Errors and messages (module [`message`])
 //!
 //! Every error type implements [`std::error::Error`] (its `Display` is a
 //! short English text meant for logs) and the [`Localized`] trait: `key()`
@@ -40,7 +40,9 @@ pub mod corporate_number;
 pub mod fiscal;
 pub mod kana;
 pub mod lg_code;
+pub mod message;
 pub mod my_number;
+pub mod number;
 pub mod phone;
 pub mod postal;
 pub mod wareki;
@@ -55,17 +57,7 @@ pub const CATALOGUE_JA: &str = include_str!("../locales/ja.toml");
 /// [`CATALOGUE_JA`].
 pub const CATALOGUE_EN: &str = include_str!("../locales/en.toml");
 
-/// An error that can be shown to a resident through the message catalogues.
-///
-/// Every error type in this crate also has inherent `key()` and `args()`
-/// methods with the same meaning; this trait lets callers handle them
-/// generically.
-pub trait Localized {
-    /// The stable message key, e.g. `"date.invalid_format"`.
-    fn key(&self) -> &'static str;
-    /// The named placeholder values used in the message for [`Self::key`].
-    fn args(&self) -> Vec<(&'static str, String)>;
-}
+pub use message::Localized;
 
 macro_rules! impl_localized {
     ($($ty:ty),* $(,)?) => {
@@ -91,21 +83,3 @@ impl_localized!(
     phone::PhoneError,
     yen::YenError,
 );
-
-/// Shows a character for a message: printable characters as themselves,
-/// invisible ones (controls, whitespace, combining marks, format
-/// characters) as `U+XXXX`.
-pub(crate) fn display_char(c: char) -> String {
-    let invisible = c.is_control()
-        || c.is_whitespace()
-        || matches!(c as u32,
-            0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF
-            | 0x3099 | 0x309A | 0xFE00..=0xFE0F | 0xFE20..=0xFE2F
-            | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0xFEFF
-            | 0xE0000..=0xE007F | 0xE0100..=0xE01EF);
-    if invisible {
-        format!("U+{:04X}", c as u32)
-    } else {
-        c.to_string()
-    }
-}

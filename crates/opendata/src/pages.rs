@@ -150,7 +150,7 @@ pub(crate) fn download_path(r: &model::Resource) -> String {
         "/dataset/{}/resource/{}/download/{}",
         r.dataset_id,
         r.id,
-        platform::web::forms::encode_component(&model::download_name(&r.url))
+        platform::web::encode_component(&model::download_name(&r.url))
     )
 }
 

@@ -127,7 +127,7 @@ async fn download(
         .collect();
     let disposition = format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        platform::web::forms::encode_component(&name)
+        platform::web::encode_component(&name)
     );
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
@@ -268,10 +268,7 @@ async fn catalog(
         ("modified_since", &q.modified_since),
     ] {
         if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
-            base.push_str(&format!(
-                "{k}={}&",
-                platform::web::forms::encode_component(v)
-            ));
+            base.push_str(&format!("{k}={}&", platform::web::encode_component(v)));
         }
     }
     let paging = dcat::Paging {

@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use export::CsvEncoding;
 use platform::i18n::Tr;
+use platform::web::parse_id;
 use platform::web::{
     ApiJson, ApiMultipart, AppError, CurrentStaff, FieldError, PageQuery, RequestContext,
 };
-use procedures::flow::parse_id;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use platform::accounts::{Role, Staff};
 use platform::i18n::Tr;
+use platform::web::parse_id;
 use platform::web::{
     AppError, CsrfForm, CsrfMultipart, CurrentStaff, PageCtx, PageQuery, RequestContext, render,
     render_status,
 };
-use procedures::flow::parse_id;
 use serde::Deserialize;
 
 use crate::charts::{self, YearBar};

@@ -20,12 +20,13 @@ use serde_json::{Map, Value, json};
 use crate::Procedures;
 use crate::applications::{self, Application, Status};
 use crate::catalogue::{self, Procedure};
-use crate::flow::{self, parse_id};
+use crate::flow;
 use crate::form::FormDefinition;
 use crate::form::answers;
 use crate::form::definition::Kind;
 use crate::search::Filter;
 use crate::writer::{NewSubmission, Submission, SubmitError};
+use platform::web::parse_id;
 
 pub fn router() -> Router<Procedures> {
     Router::new()

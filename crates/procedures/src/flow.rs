@@ -15,14 +15,6 @@ use crate::form::answers::{self, Issue, page_visible};
 use crate::form::definition::{Kind, Page};
 use crate::form::{FormDefinition, html};
 
-/// A path segment as an id; anything else is a page that does not exist.
-pub fn parse_id(s: &str) -> Result<i64, AppError> {
-    s.parse::<i64>()
-        .ok()
-        .filter(|i| *i > 0)
-        .ok_or(AppError::NotFound)
-}
-
 /// Words `issues` in the resident's language.
 pub fn localize(issues: &[Issue], tr: &Tr) -> Errors {
     let mut errors = Errors::new();

@@ -6,25 +6,26 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use platform::orgs;
 use platform::web::{
-    AppError, CsrfAnyForm, CsrfForm, CurrentResident, Errors, PageCtx, PageQuery,
-    forms::encode_component, render, render_status,
+    AppError, CsrfAnyForm, CsrfForm, CurrentResident, Errors, PageCtx, PageQuery, encode_component,
+    render, render_status,
 };
 use serde::Deserialize;
 
 use crate::Procedures;
 use crate::applications::{self, Status};
 use crate::catalogue::{self, CATEGORIES, LIFE_EVENTS};
-use crate::flow::{self, parse_id};
+use crate::flow;
 use crate::form::definition::Kind;
 use crate::form::display::{self, AnswerRow};
 use crate::form::html::{self, FieldView, Widget};
 use crate::search::Filter;
 use crate::writer::{Submission, SubmitError};
+use platform::web::{format_time, parse_id};
 
 pub fn router() -> Router<Procedures> {
     Router::new()
@@ -738,16 +739,6 @@ struct NoticeQuery {
     discarded: String,
 }
 
-/// A time as residents read it: in Japan time.
-pub fn format_time(t: &platform::Timestamp, tr: &platform::i18n::Tr) -> String {
-    let jst = t.jst();
-    if tr.is_en() {
-        jst.format("%Y-%m-%d %H:%M").to_string()
-    } else {
-        jst.format("%Y年%-m月%-d日 %H:%M").to_string()
-    }
-}
-
 async fn my_applications(
     State(state): State<Procedures>,
     ctx: PageCtx,
@@ -1009,34 +1000,12 @@ async fn attachment(
     download(&state, &att).await
 }
 
-/// The response for an attachment download (shared with staff pages).
-pub async fn download(
+/// An attachment as a download, with the type the server verified.
+pub(crate) async fn download(
     state: &Procedures,
     att: &applications::Attachment,
 ) -> Result<Response, AppError> {
-    let bytes = state
-        .platform
-        .files
-        .get(&att.storage_key)
-        .await
-        .map_err(AppError::internal)?
-        .ok_or(AppError::NotFound)?;
     let kind =
         platform::files::FileKind::parse(&att.kind).unwrap_or(platform::files::FileKind::Text);
-    let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind.mime()));
-    let disposition = format!(
-        "attachment; filename=\"file.{}\"; filename*=UTF-8''{}",
-        kind.extension(),
-        encode_component(&att.filename)
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(res)
+    platform::web::stored_file(&state.platform.files, &att.storage_key, &att.filename, kind).await
 }

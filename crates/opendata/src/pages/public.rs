@@ -6,8 +6,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use platform::i18n::Tr;
-use platform::web::forms::{FormData, encode_component, parse_urlencoded};
 use platform::web::{AppError, PageCtx, RequestContext, render, render_status};
+use platform::web::{FormData, encode_component, parse_urlencoded};
 
 use super::{PAGE_SIZE, excerpt, jst, jst_iso, paragraphs, quoted};
 use crate::OpenData;

@@ -9,10 +9,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::accounts::{Role, Staff};
 use platform::i18n::Tr;
-use platform::web::forms::{FormData, encode_component, parse_urlencoded};
 use platform::web::{
     AppError, CsrfForm, CsrfMultipart, CurrentStaff, Errors, PageCtx, render, render_status,
 };
+use platform::web::{FormData, encode_component, parse_urlencoded};
 use serde_json::{Map, Value, json};
 use unicode_normalization::UnicodeNormalization;
 

@@ -18,8 +18,9 @@ use crate::session::{self, Principal, SessionKind};
 use crate::web::context::RequestContext;
 use crate::web::cookies;
 use crate::web::error::{AppError, Errors};
-use crate::web::forms::{ApiJson, CsrfForm, encode_component, safe_next};
+use crate::web::forms::{ApiJson, CsrfForm};
 use crate::web::page::{PageCtx, render, render_status};
+use crate::web::url::{FormData, encode_component, safe_next};
 
 /// Sign-in attempts allowed per e-mail address, and per client address, per window.
 const MAX_PER_ACCOUNT: u32 = 10;
@@ -174,7 +175,7 @@ async fn sign_in_form(
     platform: Platform,
     req: RequestContext,
     ctx: PageCtx,
-    form: crate::web::forms::FormData,
+    form: FormData,
     staff: bool,
 ) -> Result<Response, AppError> {
     let email = form.text("email").to_string();

@@ -63,7 +63,7 @@ pub async fn context_layer(
         .uri()
         .query()
         .and_then(|q| {
-            crate::web::forms::parse_urlencoded(q.as_bytes())
+            crate::web::url::parse_urlencoded(q.as_bytes())
                 .get("lang")
                 .map(str::to_string)
         })

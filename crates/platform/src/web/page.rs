@@ -12,7 +12,7 @@ use crate::i18n::{Lang, Tr};
 use crate::web::assets;
 use crate::web::context::RequestContext;
 use crate::web::error::{AppError, Rendered};
-use crate::web::forms::encode_component;
+use crate::web::url::encode_component;
 
 /// Who is signed in, as the header shows it.
 #[derive(Debug, Clone)]

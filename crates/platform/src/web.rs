@@ -1,14 +1,20 @@
 //! The HTTP edge shared by every module: request context and sessions,
-//! CSRF-checked forms, errors, the page shell, assets, account pages, and the
-//! middleware stack that wraps the whole router.
+//! CSRF-checked forms, errors, the page shell, assets, account pages, the
+//! helpers every module's pages and API share (ids from paths, times for
+//! people, file downloads), and the middleware stack that wraps the whole router.
 
 pub mod account_pages;
 pub mod assets;
 pub mod context;
 pub mod cookies;
+pub mod download;
 pub mod error;
+pub mod error_pages;
+pub mod format;
 pub mod forms;
 pub mod page;
+pub mod path;
+pub mod url;
 
 use askama::Template;
 use axum::Router;
@@ -20,11 +26,13 @@ use axum::routing::get;
 
 use crate::Platform;
 pub use context::{CurrentResident, CurrentStaff, RequestContext};
+pub use download::stored_file;
 pub use error::{AppError, Errors, FieldError};
-pub use forms::{
-    ApiJson, ApiMultipart, CsrfAnyForm, CsrfForm, CsrfMultipart, FormData, PageQuery, Upload,
-};
+pub use format::format_time;
+pub use forms::{ApiJson, ApiMultipart, CsrfAnyForm, CsrfForm, CsrfMultipart, PageQuery, Upload};
 pub use page::{PageCtx, render, render_status};
+pub use path::parse_id;
+pub use url::{FormData, encode_component, parse_urlencoded, safe_next};
 
 /// The platform's own routes: health, account pages, fixed text pages.
 pub fn router() -> Router<Platform> {
@@ -117,7 +125,7 @@ pub fn finish(router: Router<Platform>, platform: Platform) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             platform.clone(),
-            error::render_errors,
+            error_pages::render_errors,
         ))
         .layer(middleware::from_fn_with_state(
             platform.clone(),

@@ -1,0 +1,85 @@
+//! URL-encoded data: form fields as submitted, parsing and encoding them,
+//! and the one check every redirect target passes.
+
+/// Submitted form fields in order; a name may repeat (check boxes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`.
+    pub fn get_all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The first value of `name`, or "".
+    pub fn text(&self, name: &str) -> &str {
+        self.get(name).unwrap_or("")
+    }
+
+    pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.0.push((name.into(), value.into()));
+    }
+}
+
+/// Parses `application/x-www-form-urlencoded` bytes (invalid UTF-8 is replaced, never fatal).
+pub fn parse_urlencoded(body: &[u8]) -> FormData {
+    FormData(
+        form_urlencoded::parse(body)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+    )
+}
+
+/// Percent-encodes a URL query component.
+pub fn encode_component(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Only local paths may be redirect targets (no `//evil.example`, no scheme).
+pub fn safe_next(next: Option<&str>, default: &str) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.contains(['\r', '\n']) =>
+        {
+            n.to_string()
+        }
+        _ => default.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_keys_are_kept_and_bad_bytes_are_not_fatal() {
+        let f = parse_urlencoded(b"a=1&b=%E3%81%82&a=2&c=%FF");
+        assert_eq!(f.get_all("a"), vec!["1", "2"]);
+        assert_eq!(f.get("b"), Some("あ"));
+        assert!(f.get("c").is_some());
+    }
+
+    #[test]
+    fn only_local_paths_are_redirect_targets() {
+        assert_eq!(safe_next(Some("/applications"), "/"), "/applications");
+        assert_eq!(safe_next(Some("//evil.example/"), "/"), "/");
+        assert_eq!(safe_next(Some("https://evil.example/"), "/"), "/");
+        assert_eq!(safe_next(Some("/\\evil.example"), "/"), "/");
+        assert_eq!(safe_next(None, "/x"), "/x");
+    }
+}
