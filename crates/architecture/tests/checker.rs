@@ -1,6 +1,14 @@
 //! The checker finds what it is meant to find: a small workspace written
 //! to a temporary directory with one broken rule of each kind.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

@@ -3,6 +3,14 @@
 //! another's pages or API. See `docs/ARCHITECTURE.md` ("Layers") and the
 //! crate docs of `architecture` for how the graph is read.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 use std::path::Path;
 
 #[test]

@@ -12,6 +12,11 @@
 //! The server runs in this process on its own runtime; the clients run on
 //! another, over loopback TCP.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "a benchmark command run by developers on data it generates: indices are taken modulo the length of non-empty lists or are percentiles of non-empty samples"
+)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -356,7 +361,10 @@ fn run_backend(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the run's parameters, each a setting of the benchmark"
+)]
 fn bench_on(
     server_rt: &tokio::runtime::Runtime,
     client_rt: &tokio::runtime::Runtime,
@@ -541,8 +549,10 @@ fn body(n: u64) -> Bytes {
         "guardian_relationship": "mother",
         "agree": true
     });
+    // A `Value` always serialises.
     Bytes::from(
-        serde_json::to_vec(&serde_json::json!({"answers": answers, "submit": true})).expect("JSON"),
+        serde_json::to_vec(&serde_json::json!({"answers": answers, "submit": true}))
+            .unwrap_or_default(),
     )
 }
 
@@ -572,12 +582,16 @@ async fn load(
                     break;
                 }
                 n += 1;
-                let req = hyper::Request::post(uri.clone())
+                let Ok(req) = hyper::Request::post(uri.clone())
                     .header("content-type", "application/json")
                     .header("authorization", format!("Bearer {token}"))
                     .header("idempotency-key", format!("bench-{c}-{n}"))
                     .body(Full::new(body(n)))
-                    .expect("request");
+                else {
+                    s.first_error
+                        .get_or_insert_with(|| "the request could not be built".into());
+                    break;
+                };
                 let sent = Instant::now();
                 let res = client.request(req).await;
                 let elapsed = sent.elapsed().as_micros() as u64;

@@ -132,19 +132,19 @@ impl Embedder {
             encoded.iter().all(|s| !s.is_empty()),
             "empty token sequence"
         );
-        let mut order: Vec<usize> = (0..encoded.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(encoded[i].len()));
+        let mut order: Vec<(usize, &[u32])> =
+            encoded.iter().map(Vec::as_slice).enumerate().collect();
+        order.sort_by_key(|(_, seq)| std::cmp::Reverse(seq.len()));
         let mut out = vec![Vec::new(); encoded.len()];
-        let mut start = 0;
-        while start < order.len() {
-            // Longest first, so the first text of a batch sets its width.
-            let len = encoded[order[start]].len().max(1);
-            let count = (self.config.batch_tokens / len).clamp(1, order.len() - start);
-            let batch = &order[start..start + count];
+        let mut rest = order.as_slice();
+        // Longest first, so the first text of a batch sets its width.
+        while let Some(&(_, longest)) = rest.first() {
+            let len = longest.len().max(1);
+            let count = (self.config.batch_tokens / len).clamp(1, rest.len());
+            let (batch, tail) = rest.split_at(count);
             let mut ids = Vec::with_capacity(count * len);
             let mut mask = Vec::with_capacity(count * len);
-            for &i in batch {
-                let seq = &encoded[i];
+            for &(_, seq) in batch {
                 ids.extend_from_slice(seq);
                 mask.extend(std::iter::repeat_n(1.0f32, seq.len()));
                 ids.extend(std::iter::repeat_n(
@@ -154,10 +154,12 @@ impl Embedder {
                 mask.extend(std::iter::repeat_n(0.0f32, len - seq.len()));
             }
             let embs: Vec<Vec<f32>> = self.model.embed(&ids, &mask, count, len)?.to_vec2()?;
-            for (&i, e) in batch.iter().zip(embs) {
-                out[i] = e;
+            for (&(i, _), e) in batch.iter().zip(embs) {
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = e;
+                }
             }
-            start += count;
+            rest = tail;
         }
         Ok(out)
     }

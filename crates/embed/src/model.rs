@@ -162,7 +162,7 @@ impl Bert {
 
     /// Largest sequence the position table allows.
     pub(crate) fn max_positions(&self) -> usize {
-        self.position.dims()[0]
+        self.position.dims().first().copied().unwrap_or(0)
     }
 
     /// Mean-pooled, L2-normalised embeddings `[B, H]` of `B` sequences of
@@ -278,7 +278,10 @@ impl CustomOp1 for GeluErf {
         let Some((start, end)) = layout.contiguous_offsets() else {
             candle_core::bail!("gelu: contiguous input only");
         };
-        let out = data[start..end].iter().map(|&x| gelu(x)).collect();
+        let Some(input) = data.get(start..end) else {
+            candle_core::bail!("gelu: layout outside its storage");
+        };
+        let out = input.iter().map(|&x| gelu(x)).collect();
         Ok((CpuStorage::F32(out), layout.shape().clone()))
     }
 }

@@ -7,6 +7,14 @@
 //! Without it the tests pass after saying they skipped, unless
 //! `MADOGUCHI_REQUIRE_MODEL=1`, when they fail.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 

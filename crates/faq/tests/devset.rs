@@ -5,6 +5,14 @@
 //! tuned (see docs/ARCHITECTURE.md), so that a change that loses retrieval
 //! quality fails here.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 use std::path::PathBuf;
 
 use faq::analysis::Analyzer;

@@ -139,7 +139,9 @@ pub fn to_fullwidth_katakana(s: &str) -> String {
         }
         let before = out.len();
         push_fullwidth(c, &mut out);
-        last = out[before..].chars().next_back();
+        last = out
+            .get(before..)
+            .and_then(|pushed| pushed.chars().next_back());
     }
     out
 }

@@ -200,7 +200,7 @@ mod tests {
             assert_eq!(parsed.as_str(), code);
             assert_eq!(parsed.prefecture_code(), prefecture, "{name}");
             assert_eq!(parsed.is_prefecture(), is_prefecture, "{name}");
-            let five = &code[..5];
+            let five = code.get(..5).unwrap();
             assert_eq!(
                 LocalGovernmentCode::from_five_digits(five)
                     .unwrap()

@@ -365,8 +365,9 @@ fn tokenize(s: &str) -> Option<Vec<Token<'_>>> {
             let end = rest
                 .find(|ch: char| !ch.is_ascii_digit())
                 .unwrap_or(rest.len());
-            tokens.push(Token::Num(&rest[..end]));
-            rest = &rest[end..];
+            let (digits, after) = rest.split_at_checked(end)?;
+            tokens.push(Token::Num(digits));
+            rest = after;
             continue;
         }
         match c {
@@ -374,7 +375,7 @@ fn tokenize(s: &str) -> Option<Vec<Token<'_>>> {
             '年' | '月' | '日' | '.' | '/' | '-' => tokens.push(Token::Sym(c)),
             _ => return None,
         }
-        rest = &rest[c.len_utf8()..];
+        rest = rest.get(c.len_utf8()..)?;
     }
     Some(tokens)
 }
@@ -480,7 +481,11 @@ pub fn parse_date(input: &str) -> Result<NaiveDate, DateError> {
     let tokens = tokenize(body).ok_or(DateError::InvalidFormat)?;
 
     let (year_token, month_digits, day_digits) = match (era, tokens.as_slice()) {
-        (None, [Token::Num(n)]) if n.len() == 8 => (YearToken::Num(&n[..4]), &n[4..6], &n[6..8]),
+        // `20250401`: the digits are ASCII (the tokenizer keeps only those), so byte offsets are characters.
+        (None, [Token::Num(n)]) if n.len() == 8 => match (n.get(..4), n.get(4..6), n.get(6..8)) {
+            (Some(y), Some(m), Some(d)) => (YearToken::Num(y), m, d),
+            _ => return Err(DateError::InvalidFormat),
+        },
         _ => match_ymd(&tokens).ok_or(DateError::InvalidFormat)?,
     };
 

@@ -48,7 +48,9 @@ pub(crate) fn is_dash(c: char) -> bool {
 /// The nearest non-whitespace neighbours of `chars[i]` are both ASCII
 /// digits.
 fn between_digits(chars: &[char], i: usize) -> bool {
-    let before = chars[..i].iter().rev().find(|c| !c.is_whitespace());
+    let before = chars
+        .get(..i)
+        .and_then(|head| head.iter().rev().find(|c| !c.is_whitespace()));
     let after = chars
         .get(i + 1..)
         .and_then(|rest| rest.iter().find(|c| !c.is_whitespace()));
@@ -70,14 +72,10 @@ pub(crate) fn is_separator_at(chars: &[char], i: usize) -> bool {
 /// [`is_separator_at`]) with an ASCII `-`.
 pub(crate) fn normalize_dashes(s: &str) -> String {
     let chars: Vec<char> = s.chars().map(normalize_char).collect();
-    (0..chars.len())
-        .map(|i| {
-            if is_separator_at(&chars, i) {
-                '-'
-            } else {
-                chars[i]
-            }
-        })
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| if is_separator_at(&chars, i) { '-' } else { c })
         .collect()
 }
 

@@ -3,6 +3,14 @@
 //! argument appears as a `{placeholder}` in both messages (and vice versa),
 //! and the catalogues hold no stale keys.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;

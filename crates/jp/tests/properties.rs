@@ -1,5 +1,13 @@
 //! Property tests (proptest) for the parsers and formatters.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 use chrono::{Datelike, Duration, NaiveDate};
 use jp::corporate_number::{self, CorporateNumber};
 use jp::kana::{is_halfwidth_katakana, is_hiragana, to_fullwidth_katakana, to_hiragana};

@@ -278,7 +278,9 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
     let password = people.password.clone();
     let hash = {
         let pw = password.clone();
-        tokio::task::spawn_blocking(move || accounts::hash_password(&pw)).await?
+        tokio::task::spawn_blocking(move || accounts::hash_password(&pw))
+            .await?
+            .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))?
     };
     let mut out = Vec::new();
     for s in &people.staff {

@@ -8,6 +8,14 @@
 //! allowed are made so that they change nothing (a stale version, a body that
 //! fails validation), so one matrix can run on one set of data.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use axum::http::Method;

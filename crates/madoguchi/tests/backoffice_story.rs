@@ -5,6 +5,14 @@
 //! received exactly three e-mails on a real local SMTP server; `madoguchi
 //! audit verify` passes; then an audit row altered by hand is named by it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use axum::http::{Method, StatusCode};

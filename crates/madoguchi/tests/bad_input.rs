@@ -1,6 +1,14 @@
 //! Bad input and attacks: every malformed or hostile request gets a clear
 //! answer in our error shape, never a 500, and changes nothing.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use axum::http::{Method, StatusCode};

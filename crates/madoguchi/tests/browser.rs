@@ -7,6 +7,14 @@
 //! `scripts/setup-test-deps`). Without them the test is skipped with a note,
 //! unless `MADOGUCHI_REQUIRE_BROWSER=1` (CI), which makes it fail instead.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use std::path::PathBuf;

@@ -4,6 +4,14 @@
 //! staff turning a group of unanswered questions into an entry that then
 //! answers them; import, export and scoping; bad input.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use axum::http::StatusCode;

@@ -6,6 +6,14 @@
 //! on the page working against CKAN's API; paper counts reaching the monthly
 //! dataset; and hand-edited search URLs never failing.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use axum::http::{Method, StatusCode};

@@ -4,6 +4,14 @@
 //! requests get CKAN's, Orion's or a plain 4xx answer, never a 500.
 //! (The happy paths with real clients are in `opendata_compat.rs`.)
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use axum::http::Method;

@@ -11,6 +11,14 @@
 //! installed by `scripts/setup-test-deps`, which `scripts/test` always runs:
 //! a missing client fails the test, it is never skipped.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use std::fs::File;

@@ -2,6 +2,14 @@
 //! demo plans as the seeds write them, live figures that follow the platform,
 //! the DX office's entries with their rules, and the inventory import.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use axum::http::StatusCode;

@@ -5,6 +5,14 @@
 //! another application. Then the same journey through the pages, with cookies
 //! and CSRF tokens like a browser.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use axum::http::{Method, StatusCode};

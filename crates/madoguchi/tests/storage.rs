@@ -1,6 +1,14 @@
 //! The storage conformance suite: the same tests against SQLite and (when
 //! configured) PostgreSQL, so the two backends behave alike.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
 mod common;
 
 use common::{TestDb, backends};

@@ -179,18 +179,15 @@ pub fn check_new_password(password: &str, email: &str) -> Result<(), SignUpError
 }
 
 fn argon2() -> Argon2<'static> {
-    // OWASP's recommended Argon2id parameters: 19 MiB, 2 passes, 1 lane.
-    let params = Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    // OWASP's recommended Argon2id parameters, which are the crate's defaults:
+    // 19 MiB, 2 passes, 1 lane.
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::DEFAULT)
 }
 
 /// Hashes a password (Argon2id, random salt) into a PHC string. CPU-heavy: call
 /// from a blocking task.
-pub fn hash_password(password: &str) -> String {
-    argon2()
-        .hash_password(password.as_bytes())
-        .expect("hashing with a random salt cannot fail")
-        .to_string()
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    Ok(argon2().hash_password(password.as_bytes())?.to_string())
 }
 
 /// Verifies a password against a PHC string. CPU-heavy.
@@ -207,14 +204,17 @@ pub fn verify_password(phc: &str, password: &str) -> bool {
 /// address cannot be told from a wrong password by timing.
 fn burn_verification(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let phc = DUMMY.get_or_init(|| hash_password("madoguchi-dummy-password"));
+    // Hashing fails only with an invalid salt or output length, never with
+    // these fixed inputs; an empty hash would still be checked (and refused).
+    let phc = DUMMY.get_or_init(|| hash_password("madoguchi-dummy-password").unwrap_or_default());
     let _ = verify_password(phc, password);
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+/// Runs CPU-heavy password work off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> StoreResult<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .expect("password hashing does not panic")
+        .map_err(|e| StoreError::Other(format!("password hashing did not finish: {e}")))
 }
 
 /// Creates a resident account.
@@ -227,7 +227,17 @@ pub async fn sign_up_resident(
     let email = normalize_email(email).ok_or(SignUpError::InvalidEmail)?;
     check_new_password(password, &email)?;
     let pw = password.to_string();
-    let hash = blocking(move || hash_password(&pw)).await;
+    let hashed = blocking(move || hash_password(&pw).map_err(|e| e.to_string()))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+    let hash = match hashed {
+        Ok(hash) => hash,
+        Err(e) => {
+            tracing::error!(error = %e, "hashing a new password failed");
+            return Err(SignUpError::EmailTaken);
+        }
+    };
     insert_resident(db, &email, Some(&hash), display_name.trim())
         .await
         .map_err(|e| match e {
@@ -269,7 +279,7 @@ pub async fn verify_resident(
 ) -> StoreResult<Option<Resident>> {
     let Some(email) = normalize_email(email) else {
         let pw = password.to_string();
-        blocking(move || burn_verification(&pw)).await;
+        blocking(move || burn_verification(&pw)).await?;
         return Ok(None);
     };
     let row: Option<(i64, String, String, String, Option<String>, DbBool)> = sqlx::query_as(
@@ -281,7 +291,7 @@ pub async fn verify_resident(
     let pw = password.to_string();
     match row {
         Some((id, email, display_name, locale, Some(hash), DbBool(false))) => {
-            let ok = blocking(move || verify_password(&hash, &pw)).await;
+            let ok = blocking(move || verify_password(&hash, &pw)).await?;
             Ok(ok.then_some(Resident {
                 id,
                 email,
@@ -290,7 +300,7 @@ pub async fn verify_resident(
             }))
         }
         _ => {
-            blocking(move || burn_verification(&pw)).await;
+            blocking(move || burn_verification(&pw)).await?;
             Ok(None)
         }
     }
@@ -366,11 +376,11 @@ pub async fn verify_staff(db: &Db, email: &str, password: &str) -> StoreResult<O
     match row {
         Some(row) if !row.disabled && row.password_hash.is_some() => {
             let hash = row.password_hash.clone().unwrap_or_default();
-            let ok = blocking(move || verify_password(&hash, &pw)).await;
+            let ok = blocking(move || verify_password(&hash, &pw)).await?;
             Ok(ok.then(|| row.into_staff()))
         }
         _ => {
-            blocking(move || burn_verification(&pw)).await;
+            blocking(move || burn_verification(&pw)).await?;
             Ok(None)
         }
     }
@@ -417,7 +427,7 @@ mod tests {
 
     #[test]
     fn passwords_hash_and_verify() {
-        let phc = hash_password("correct horse battery");
+        let phc = hash_password("correct horse battery").unwrap();
         assert!(phc.starts_with("$argon2id$"));
         assert!(verify_password(&phc, "correct horse battery"));
         assert!(!verify_password(&phc, "correct horse battery!"));

@@ -124,7 +124,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            addr: "127.0.0.1:8080".parse().expect("valid default address"),
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("madoguchi-data"),
             database_url: None,
             base_url: None,

@@ -71,6 +71,10 @@ pub enum StoreError {
     /// Anything else; logged, never shown to a client.
     #[error(transparent)]
     Database(sqlx::Error),
+    /// A failure around the storage that is not the database's (a worker
+    /// task that did not finish); logged, never shown to a client.
+    #[error("{0}")]
+    Other(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -249,8 +253,12 @@ impl Db {
     pub async fn migrate(&self, sources: &[&[MigrationSource]]) -> anyhow::Result<()> {
         let mut all: Vec<&MigrationSource> = sources.iter().flat_map(|s| s.iter()).collect();
         all.sort_by_key(|m| m.version);
-        if let Some(w) = all.windows(2).find(|w| w[0].version == w[1].version) {
-            anyhow::bail!("two migrations share version {}", w[0].version);
+        for pair in all.windows(2) {
+            if let [a, b] = pair
+                && a.version == b.version
+            {
+                anyhow::bail!("two migrations share version {}", a.version);
+            }
         }
         let migrations = all
             .into_iter()
@@ -369,6 +377,12 @@ impl<'r> Decode<'r, Any> for DbBool {
     }
 }
 
+/// Japan Standard Time: UTC+9, no daylight saving.
+const JST: chrono::FixedOffset = match chrono::FixedOffset::east_opt(9 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+9 is a valid offset"),
+};
+
 /// A point in time, stored as RFC 3339 UTC text with microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub DateTime<Utc>);
@@ -394,8 +408,7 @@ impl Timestamp {
 
     /// The time in Japan (JST, UTC+9, no daylight saving).
     pub fn jst(&self) -> chrono::DateTime<chrono::FixedOffset> {
-        let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("valid offset");
-        self.0.with_timezone(&jst)
+        self.0.with_timezone(&JST)
     }
 
     pub fn plus(&self, d: chrono::Duration) -> Timestamp {

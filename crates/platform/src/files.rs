@@ -31,7 +31,12 @@ impl FileStore {
         {
             return None;
         }
-        Some(self.root.join(&key[0..2]).join(&key[2..4]).join(key))
+        Some(
+            self.root
+                .join(key.get(0..2)?)
+                .join(key.get(2..4)?)
+                .join(key),
+        )
     }
 
     /// Stores `bytes`; returns their key.
@@ -39,11 +44,14 @@ impl FileStore {
         let key = crypto::sha256_hex(bytes);
         let path = self
             .path_of(&key)
-            .expect("a sha-256 hex digest is a valid key");
+            .ok_or_else(|| std::io::Error::other("a file key must be a SHA-256 hex digest"))?;
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
             return Ok(key);
         }
-        let dir = path.parent().expect("keys have a directory").to_path_buf();
+        let dir = path
+            .parent()
+            .ok_or_else(|| std::io::Error::other("a file key's path has a directory"))?
+            .to_path_buf();
         let bytes = bytes.to_vec();
         tokio::task::spawn_blocking(move || write_atomically(&dir, &path, &bytes))
             .await
@@ -196,11 +204,12 @@ pub fn sniff(bytes: &[u8], name: &str) -> Option<FileKind> {
     if starts(b"GIF87a") || starts(b"GIF89a") {
         return Some(FileKind::Gif);
     }
-    if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+    let at = |range: std::ops::Range<usize>| bytes.get(range).unwrap_or_default();
+    if at(0..4) == b"RIFF" && at(8..12) == b"WEBP" {
         return Some(FileKind::Webp);
     }
-    if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
-        let brand = &bytes[8..12];
+    if at(4..8) == b"ftyp" {
+        let brand = at(8..12);
         if [b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis"]
             .iter()
             .any(|b| brand == *b)
@@ -210,7 +219,7 @@ pub fn sniff(bytes: &[u8], name: &str) -> Option<FileKind> {
     }
     if starts(b"PK\x03\x04") {
         // Office Open XML packages name their parts in the local file headers.
-        let head = &bytes[..bytes.len().min(64 * 1024)];
+        let head = head_of(bytes);
         if contains(head, b"word/") {
             return Some(FileKind::Docx);
         }
@@ -230,6 +239,11 @@ pub fn sniff(bytes: &[u8], name: &str) -> Option<FileKind> {
     None
 }
 
+/// The first 64 KiB, which is where the sniffers look.
+fn head_of(bytes: &[u8]) -> &[u8] {
+    bytes.get(..64 * 1024).unwrap_or(bytes)
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -240,7 +254,7 @@ fn looks_like_text(bytes: &[u8]) -> bool {
     if bytes.is_empty() {
         return false;
     }
-    let sample = &bytes[..bytes.len().min(64 * 1024)];
+    let sample = head_of(bytes);
     if sample
         .iter()
         .any(|&b| b == 0 || (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')))
@@ -259,8 +273,7 @@ fn looks_like_text(bytes: &[u8]) -> bool {
 /// a lead byte followed by a valid trail byte.
 fn is_shift_jis_like(bytes: &[u8]) -> bool {
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
+    while let Some(&b) = bytes.get(i) {
         match b {
             0x00..=0x7F | 0xA1..=0xDF => i += 1,
             0x81..=0x9F | 0xE0..=0xFC => {

@@ -126,14 +126,14 @@ fn limit(platform: &Platform, req: &RequestContext, email: &str) -> Result<(), A
     Ok(())
 }
 
-fn session_cookie(platform: &Platform, token: &str) -> HeaderValue {
+fn session_cookie(platform: &Platform, token: &str) -> Result<HeaderValue, AppError> {
     HeaderValue::from_str(&cookies::set(
         cookies::SESSION,
         token,
         None,
         platform.config.secure_cookies(),
     ))
-    .expect("tokens are URL-safe base64")
+    .map_err(AppError::internal)
 }
 
 async fn start_browser_session(
@@ -149,7 +149,7 @@ async fn start_browser_session(
     let token = session::create(&platform.db, principal, SessionKind::Browser).await?;
     let mut res = Redirect::to(next).into_response();
     res.headers_mut()
-        .append(header::SET_COOKIE, session_cookie(platform, &token));
+        .append(header::SET_COOKIE, session_cookie(platform, &token)?);
     Ok(res)
 }
 
@@ -314,7 +314,7 @@ async fn signout(
     let cookie = cookies::delete(cookies::SESSION, platform.config.secure_cookies());
     res.headers_mut().append(
         header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).expect("ascii cookie"),
+        HeaderValue::from_str(&cookie).map_err(AppError::internal)?,
     );
     Ok(res)
 }

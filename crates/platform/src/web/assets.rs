@@ -26,7 +26,10 @@ pub const PLATFORM_ASSETS: &[Asset] = &[Asset {
 
 fn css_version() -> &'static str {
     static V: OnceLock<String> = OnceLock::new();
-    V.get_or_init(|| crypto::sha256_hex(PLATFORM_ASSETS[0].bytes)[..12].to_string())
+    V.get_or_init(|| {
+        let css = PLATFORM_ASSETS.first().map(|a| a.bytes).unwrap_or_default();
+        crypto::sha256_hex(css).chars().take(12).collect()
+    })
 }
 
 /// The stylesheet's URL, with a version that changes when its content does.

@@ -115,6 +115,7 @@ impl From<StoreError> for AppError {
                 AppError::Conflict { code: "conflict" }
             }
             StoreError::Database(e) => AppError::Internal(e.into()),
+            StoreError::Other(e) => AppError::Internal(anyhow::anyhow!(e)),
         }
     }
 }
