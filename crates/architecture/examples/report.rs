@@ -1,9 +1,12 @@
 //! Prints each feature crate's modules by layer and every broken rule:
-//! `cargo run -p madoguchi-architecture --example report`.
+//! `cargo run -p madoguchi-architecture --example report [crate …]` (only the
+//! named crates' modules and the rules they break, when crates are named).
 
 use std::path::Path;
 
 fn main() {
+    let only: Vec<String> = std::env::args().skip(1).collect();
+    let wanted = |krate: &str| only.is_empty() || only.iter().any(|o| o == krate);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let ws = match architecture::read_workspace(&root, &architecture::madoguchi_kinds()) {
         Ok(ws) => ws,
@@ -13,7 +16,7 @@ fn main() {
         }
     };
     for (name, k) in &ws.crates {
-        if !k.kind.feature {
+        if !k.kind.feature || !wanted(name) {
             continue;
         }
         println!("{name}:");
@@ -27,7 +30,15 @@ fn main() {
             }
         }
     }
-    let violations = architecture::check(&ws);
+    let violations: Vec<_> = architecture::check(&ws)
+        .into_iter()
+        .filter(|v| {
+            only.is_empty()
+                || only.iter().any(|o| {
+                    v.detail.starts_with(&format!("{o}::")) || v.detail.contains(&format!(" {o}::"))
+                })
+        })
+        .collect();
     for v in &violations {
         println!("{v}");
     }
