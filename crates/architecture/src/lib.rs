@@ -664,10 +664,14 @@ impl Workspace {
             if let Some(module) = k.modules.get(&path)
                 && !module.defined.contains(name)
             {
-                // A `#[macro_export]` macro lives at the crate root.
+                // A `#[macro_export]` macro lives at the crate root (named
+                // `foo!` when invoked, `foo` in a `use`).
+                let as_macro = format!("{}!", name.trim_end_matches('!'));
                 if path.is_empty()
-                    && name.ends_with('!')
-                    && let Some((p, _)) = k.modules.iter().find(|(_, m)| m.defined.contains(name))
+                    && let Some((p, _)) = k
+                        .modules
+                        .iter()
+                        .find(|(_, m)| m.defined.contains(&as_macro))
                 {
                     return Target::Module(ModuleId {
                         krate: krate.to_string(),

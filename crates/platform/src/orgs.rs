@@ -172,6 +172,16 @@ pub async fn insert_section(
     Ok(section)
 }
 
+/// Every section of every organisation.
+pub async fn list_sections(db: &Db) -> StoreResult<Vec<Section>> {
+    Ok(sqlx::query_as(
+        "select id, organisation_id, code, name, name_en, department, department_en, phone, email \
+         from sections order by organisation_id, code",
+    )
+    .fetch_all(db.pool())
+    .await?)
+}
+
 pub async fn sections_of(db: &Db, organisation_id: i64) -> StoreResult<Vec<Section>> {
     Ok(sqlx::query_as(
         "select id, organisation_id, code, name, name_en, department, department_en, phone, email \

@@ -12,20 +12,20 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use platform::crypto;
 use platform::i18n::Tr;
-use platform::orgs;
 use platform::web::{ApiJson, ApiMultipart, AppError, CurrentResident, RequestContext};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::Procedures;
-use crate::applications::{self, Application, Status};
-use crate::catalogue::{self, Procedure};
-use crate::flow;
+use crate::applications::{Application, NewFile, public_answers};
+use crate::catalogue::Procedure;
 use crate::form::FormDefinition;
 use crate::form::answers;
 use crate::form::definition::Kind;
 use crate::search::Filter;
-use crate::writer::{NewSubmission, Submission, SubmitError};
+use crate::service::Procedures;
+use crate::service::applications::{self as service, NewApplication, Sent};
+use crate::service::catalogue;
+use crate::web::{download, localize};
 use platform::web::parse_id;
 
 pub fn router() -> Router<Procedures> {
@@ -74,7 +74,7 @@ struct ProcedureJson {
     basis: String,
     audience: String,
     life_events: Vec<String>,
-    attachments: Vec<catalogue::RequiredAttachment>,
+    attachments: Vec<crate::catalogue::RequiredAttachment>,
     fee_yen: Option<i64>,
     fee_note: String,
     online: bool,
@@ -111,12 +111,11 @@ async fn procedure_json(
     with_form: bool,
 ) -> Result<ProcedureJson, AppError> {
     let db = &state.platform.db;
-    let org = orgs::organisation_by_id(db, p.organisation_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let section = orgs::section_by_id(db, p.section_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let catalogue::Owned {
+        organisation: org,
+        section,
+        ..
+    } = catalogue::owned(db, p).await?.ok_or(AppError::NotFound)?;
     let form = match (with_form, p.current_form_id) {
         (true, Some(fid)) => Some(FormJson {
             form_version_id: fid,
@@ -193,8 +192,10 @@ async fn list_procedures(
         None
     } else {
         Some(
-            orgs::organisation_by_code(db, &q.organisation)
+            catalogue::organisations(db)
                 .await?
+                .into_iter()
+                .find(|o| o.code == q.organisation)
                 .map(|o| o.id)
                 .unwrap_or(-1),
         )
@@ -271,7 +272,7 @@ async fn application_json(
         receipt_number: app.receipt_number.clone(),
         fiscal_year: app.fiscal_year,
         version: app.version,
-        answers: flow::public_answers(&def, &app.answers_map()),
+        answers: public_answers(&def, &app.answers_map()),
         created_at: app.created_at.to_db_string(),
         updated_at: app.updated_at.to_db_string(),
         submitted_at: app.submitted_at.map(|t| t.to_db_string()),
@@ -280,7 +281,7 @@ async fn application_json(
 }
 
 fn field_errors(issues: &[answers::Issue], tr: &Tr) -> Vec<platform::web::FieldError> {
-    flow::localize(issues, tr).into_vec()
+    localize(issues, tr).into_vec()
 }
 
 #[derive(Deserialize)]
@@ -380,10 +381,8 @@ async fn create_application(
     let db = &state.platform.db;
     let procedure = catalogue::procedure_by_id(db, id)
         .await?
+        .filter(Procedure::accepts_applications)
         .ok_or(AppError::NotFound)?;
-    if !procedure.accepts_applications() {
-        return Err(AppError::NotFound);
-    }
     let form_id = procedure.current_form_id.ok_or(AppError::NotFound)?;
     let def = state.forms.get(db, form_id).await?;
     unknown_answer_keys(&def, &body.answers, &tr)?;
@@ -391,33 +390,31 @@ async fn create_application(
 
     if body.submit {
         let key = key.ok_or_else(|| AppError::bad_request("idempotency_key_required"))?;
-        let (normalised, issues) = answers::validate_all(&def, &body.answers, &state.platform.keys);
-        if !issues.is_empty() {
-            return Err(AppError::Validation {
-                fields: field_errors(&issues, &tr),
-            });
-        }
-        let org = state
-            .platform
-            .orgs
-            .get(db, procedure.organisation_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let submitted = state
-            .writer
-            .submit(Submission::New(NewSubmission {
+        let sent = service::submit_new(
+            &state,
+            NewApplication {
                 resident_id: resident.resident.id,
-                organisation_id: procedure.organisation_id,
-                organisation_code: org.code.clone(),
-                section_id: procedure.section_id,
-                procedure_id: procedure.id,
-                form_version_id: form_id,
-                answers: Value::Object(normalised).to_string(),
+                procedure: &procedure,
+                def: &def,
+                answers: &body.answers,
                 idempotency_key: key,
                 request_hash: body_hash,
-            }))
-            .await
-            .map_err(submit_error)?;
+            },
+        )
+        .await?;
+        let submitted = match sent {
+            Sent::Submitted(s) => s,
+            Sent::Invalid(issues) => {
+                return Err(AppError::Validation {
+                    fields: field_errors(&issues, &tr),
+                });
+            }
+            Sent::Already(app) => {
+                return Ok(
+                    Json(application_json(&state, &app, &tr, Vec::new()).await?).into_response()
+                );
+            }
+        };
         let status = if submitted.replayed {
             StatusCode::OK
         } else {
@@ -431,39 +428,19 @@ async fn create_application(
     }
 
     // A draft: keep what is valid, report the rest.
-    let app = applications::create_draft(db, resident.resident.id, &procedure).await?;
-    let (normalised, issues) = answers::validate_all(&def, &body.answers, &state.platform.keys);
-    let kept: Map<String, Value> = normalised.into_iter().collect();
-    applications::save_answers(db, app.id, resident.resident.id, &kept, &Map::new()).await?;
-    let app = applications::for_resident(db, app.id, resident.resident.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let issues = issues
-        .into_iter()
-        .filter(|i| {
-            body.answers
-                .contains_key(i.field.split('.').next().unwrap_or(""))
-        })
-        .collect::<Vec<_>>();
+    let (app, issues) = service::create_with_answers(
+        &state,
+        resident.resident.id,
+        &procedure,
+        &def,
+        &body.answers,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(application_json(&state, &app, &tr, field_errors(&issues, &tr)).await?),
     )
         .into_response())
-}
-
-fn submit_error(e: SubmitError) -> AppError {
-    match e {
-        SubmitError::NotFound => AppError::NotFound,
-        SubmitError::InvalidTransition(_) => AppError::Conflict {
-            code: "invalid_transition",
-        },
-        SubmitError::KeyReused => AppError::Conflict {
-            code: "idempotency_key_reused",
-        },
-        SubmitError::Store(e) => AppError::internal(e),
-        SubmitError::Stopped => AppError::internal(anyhow::anyhow!("submission writer stopped")),
-    }
 }
 
 async fn list_applications(
@@ -472,7 +449,7 @@ async fn list_applications(
     resident: CurrentResident,
 ) -> Result<Response, AppError> {
     let tr = req.tr(&state.platform);
-    let rows = applications::list_for_resident(&state.platform.db, resident.resident.id).await?;
+    let rows = service::list_for_resident(&state.platform.db, resident.resident.id).await?;
     let items: Vec<Value> = rows
         .into_iter()
         .map(|a| {
@@ -500,7 +477,7 @@ async fn get_application(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    let app = applications::for_resident(&state.platform.db, id, resident.resident.id)
+    let app = service::for_resident(&state.platform.db, id, resident.resident.id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(
@@ -524,42 +501,14 @@ async fn update_draft(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let tr = req.tr(&state.platform);
-    let (app, def, _) = flow::load_for_resident(&state, id, resident.resident.id).await?;
+    let (app, def, _) = service::load_for_resident(&state, id, resident.resident.id).await?;
     if !app.status().editable() {
         return Err(AppError::Conflict {
             code: "invalid_transition",
         });
     }
     unknown_answer_keys(&def, &body.answers, &tr)?;
-    let mut raw = app.answers_map();
-    for (k, v) in &body.answers {
-        if v.is_null() {
-            raw.remove(k);
-        } else {
-            raw.insert(k.clone(), v.clone());
-        }
-    }
-    let atts = applications::attachments(&state.platform.db, id).await?;
-    let (mut normalised, issues) = answers::validate_all(&def, &raw, &state.platform.keys);
-    applications::resolve_files(&mut normalised, &def, &atts);
-    applications::save_answers(
-        &state.platform.db,
-        id,
-        resident.resident.id,
-        &normalised,
-        &Map::new(),
-    )
-    .await?;
-    let app = applications::for_resident(&state.platform.db, id, resident.resident.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let issues: Vec<_> = issues
-        .into_iter()
-        .filter(|i| {
-            body.answers
-                .contains_key(i.field.split('.').next().unwrap_or(""))
-        })
-        .collect();
+    let (app, issues) = service::update_answers(&state, &app, &def, &body.answers).await?;
     Ok(
         Json(application_json(&state, &app, &tr, field_errors(&issues, &tr)).await?)
             .into_response(),
@@ -574,34 +523,17 @@ async fn submit_application(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let tr = req.tr(&state.platform);
-    let (app, def, _) = flow::load_for_resident(&state, id, resident.resident.id).await?;
-    if app.status() == Status::Submitted && app.receipt_number.is_some() {
-        return Ok(Json(application_json(&state, &app, &tr, Vec::new()).await?).into_response());
-    }
-    if !app.status().editable() {
-        return Err(AppError::Conflict {
-            code: "invalid_transition",
-        });
-    }
-    let (normalised, issues) = flow::check_all(&state, &app, &def).await?;
-    if !issues.is_empty() {
-        return Err(AppError::Validation {
-            fields: field_errors(&issues, &tr),
-        });
-    }
-    let submitted = state
-        .writer
-        .submit(Submission::Existing {
-            application_id: id,
-            resident_id: resident.resident.id,
-            answers: Value::Object(normalised).to_string(),
-        })
-        .await
-        .map_err(submit_error)?;
-    Ok(
-        Json(application_json(&state, &submitted.application, &tr, Vec::new()).await?)
-            .into_response(),
-    )
+    let (app, def, _) = service::load_for_resident(&state, id, resident.resident.id).await?;
+    let app = match service::submit(&state, &app, &def).await? {
+        Sent::Already(app) => app,
+        Sent::Submitted(submitted) => submitted.application,
+        Sent::Invalid(issues) => {
+            return Err(AppError::Validation {
+                fields: field_errors(&issues, &tr),
+            });
+        }
+    };
+    Ok(Json(application_json(&state, &app, &tr, Vec::new()).await?).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -627,17 +559,11 @@ async fn withdraw_application(
             detail: Some(e.to_string()),
         })?
     };
-    match applications::withdraw(&state.platform.db, id, resident.resident.id, &body.reason).await {
-        Ok(app) => Ok(Json(
-            application_json(&state, &app, &req.tr(&state.platform), Vec::new()).await?,
-        )
-        .into_response()),
-        Err(applications::ActionError::NotFound) => Err(AppError::NotFound),
-        Err(applications::ActionError::InvalidTransition(_)) => Err(AppError::Conflict {
-            code: "invalid_transition",
-        }),
-        Err(applications::ActionError::Store(e)) => Err(e.into()),
-    }
+    let app = service::withdraw(&state.platform.db, id, resident.resident.id, &body.reason).await?;
+    Ok(
+        Json(application_json(&state, &app, &req.tr(&state.platform), Vec::new()).await?)
+            .into_response(),
+    )
 }
 
 async fn discard_draft(
@@ -646,14 +572,8 @@ async fn discard_draft(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    match applications::discard_draft(&state.platform.db, id, resident.resident.id).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(applications::ActionError::NotFound) => Err(AppError::NotFound),
-        Err(applications::ActionError::InvalidTransition(_)) => Err(AppError::Conflict {
-            code: "invalid_transition",
-        }),
-        Err(applications::ActionError::Store(e)) => Err(e.into()),
-    }
+    service::discard_draft(&state.platform.db, id, resident.resident.id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Attaches a file (multipart fields `question` and `file`) to a draft.
@@ -666,7 +586,7 @@ async fn upload_attachment(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let tr = req.tr(&state.platform);
-    let (app, def, _) = flow::load_for_resident(&state, id, resident.resident.id).await?;
+    let (app, def, _) = service::load_for_resident(&state, id, resident.resident.id).await?;
     if !app.status().editable() {
         return Err(AppError::Conflict {
             code: "invalid_transition",
@@ -688,20 +608,20 @@ async fn upload_attachment(
     let Some(upload) = form.files.into_iter().next() else {
         return Err(AppError::bad_request("file_missing"));
     };
-    let mut multipart = platform::web::CsrfMultipart::default();
-    multipart.files.push(platform::web::Upload {
-        field: question_id.clone(),
-        ..upload
-    });
-    let before = applications::attachments(&state.platform.db, id).await?;
-    let issues = flow::store_uploads(&state, &app, page, &multipart).await?;
+    let file = NewFile {
+        question_id: question_id.clone(),
+        filename: upload.filename,
+        bytes: upload.bytes.to_vec(),
+    };
+    let before = service::attachments(&state.platform.db, id).await?;
+    let issues = service::store_uploads(&state, &app, page, &[], &[file]).await?;
     if !issues.is_empty() {
         return Err(AppError::Validation {
             fields: field_errors(&issues, &tr),
         });
     }
-    flow::sync_file_answers(&state, &app, &def).await?;
-    let after = applications::attachments(&state.platform.db, id).await?;
+    service::sync_file_answers(&state, &app, &def).await?;
+    let after = service::attachments(&state.platform.db, id).await?;
     let new = after
         .into_iter()
         .find(|a| !before.iter().any(|b| b.id == a.id))
@@ -720,14 +640,13 @@ async fn download_attachment(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let attachment_id = parse_id(&attachment_id)?;
-    let db = &state.platform.db;
-    let app = applications::for_resident(db, id, resident.resident.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let att = applications::attachments(db, app.id)
-        .await?
-        .into_iter()
-        .find(|a| a.id == attachment_id)
-        .ok_or(AppError::NotFound)?;
-    crate::pages::download(&state, &att).await
+    let att = service::attachment_for_resident(
+        &state.platform.db,
+        id,
+        attachment_id,
+        resident.resident.id,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    download(&state, &att).await
 }

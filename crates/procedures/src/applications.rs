@@ -1,14 +1,14 @@
 //! Applications: a resident's drafts and submissions, their status and
-//! history, and their attachments. Every query that reads or changes an
-//! application for a resident is scoped to that resident (`resident_id = $n`):
-//! another resident's application is "not found", never "forbidden".
+//! history, and their attachments, and the rules about their answers that
+//! need no storage (file answers, safe file names, what the API shows).
+//! Storage is in `store::applications`; the resident's use cases in
+//! `service::applications`, where every query is scoped to the resident.
 
-use platform::audit::{self, Actor};
-use platform::db::{Db, StoreError, StoreResult, Timestamp};
+use platform::db::Timestamp;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::catalogue::Procedure;
+use crate::form::{FormDefinition, Kind};
 
 /// Where an application is in its life. The Japanese names are the ones
 /// residents already know from other online application services.
@@ -106,15 +106,6 @@ pub struct Application {
     pub submitted_at: Option<Timestamp>,
 }
 
-/// The columns of [`Application`], for `concat!` into static queries.
-#[macro_export]
-macro_rules! application_columns {
-    () => {
-        "id, organisation_id, section_id, procedure_id, form_version_id, resident_id, status, answers, pending, \
-         receipt_number, fiscal_year, version, created_at, updated_at, submitted_at"
-    };
-}
-
 impl Application {
     pub fn status(&self) -> Status {
         Status::parse(&self.status).unwrap_or(Status::Draft)
@@ -150,254 +141,6 @@ impl ApplicationSummary {
     }
 }
 
-/// Starts a draft of `procedure` for the resident.
-pub async fn create_draft(
-    db: &Db,
-    resident_id: i64,
-    procedure: &Procedure,
-) -> StoreResult<Application> {
-    let form_id = procedure.current_form_id.ok_or(StoreError::NotFound)?;
-    let now = Timestamp::now();
-    let mut tx = db.begin().await?;
-    let app: Application = sqlx::query_as(concat!(
-        "insert into applications (organisation_id, section_id, procedure_id, form_version_id, resident_id, status, \
-         created_at, updated_at) values ($1, $2, $3, $4, $5, 'draft', $6, $6) returning ",
-        application_columns!()
-    ))
-    .bind(procedure.organisation_id)
-    .bind(procedure.section_id)
-    .bind(procedure.id)
-    .bind(form_id)
-    .bind(resident_id)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    insert_event(
-        &mut tx,
-        &app,
-        Actor::Resident(resident_id),
-        "created",
-        None,
-        Some(Status::Draft),
-        "",
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(app)
-}
-
-/// The resident's application `id`, or None (also when it is someone else's).
-pub async fn for_resident(db: &Db, id: i64, resident_id: i64) -> StoreResult<Option<Application>> {
-    Ok(sqlx::query_as(concat!(
-        "select ",
-        application_columns!(),
-        " from applications where id = $1 and resident_id = $2"
-    ))
-    .bind(id)
-    .bind(resident_id)
-    .fetch_optional(db.pool())
-    .await?)
-}
-
-pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Application>> {
-    Ok(sqlx::query_as(concat!(
-        "select ",
-        application_columns!(),
-        " from applications where id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(db.pool())
-    .await?)
-}
-
-/// The resident's applications, most recently changed first.
-pub async fn list_for_resident(db: &Db, resident_id: i64) -> StoreResult<Vec<ApplicationSummary>> {
-    Ok(sqlx::query_as(
-        "select a.id, a.procedure_id, p.name as procedure_name, p.name_en as procedure_name_en, \
-         o.name as organisation_name, o.name_en as organisation_name_en, a.status, a.receipt_number, a.updated_at, \
-         a.submitted_at from applications a join procedures p on p.id = a.procedure_id \
-         join organisations o on o.id = a.organisation_id where a.resident_id = $1 order by a.updated_at desc, a.id desc \
-         limit 500",
-    )
-    .bind(resident_id)
-    .fetch_all(db.pool())
-    .await?)
-}
-
-/// Saves a draft's answers and pending input. Refused (NotFound) unless it is
-/// the resident's and still editable.
-pub async fn save_answers(
-    db: &Db,
-    id: i64,
-    resident_id: i64,
-    answers: &Map<String, Value>,
-    pending: &Map<String, Value>,
-) -> StoreResult<()> {
-    let mut tx = db.begin().await?;
-    let done = sqlx::query(
-        "update applications set answers = $1, pending = $2, updated_at = $3, version = version + 1 \
-         where id = $4 and resident_id = $5 and status in ('draft', 'returned')",
-    )
-    .bind(Value::Object(answers.clone()).to_string())
-    .bind(Value::Object(pending.clone()).to_string())
-    .bind(Timestamp::now())
-    .bind(id)
-    .bind(resident_id)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Why a resident's action on an application was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ActionError {
-    #[error("not found")]
-    NotFound,
-    /// The application's current status does not allow it.
-    #[error("not allowed in status {0:?}")]
-    InvalidTransition(Status),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Withdraws (取下げ) a submitted application that is not yet decided.
-pub async fn withdraw(
-    db: &Db,
-    id: i64,
-    resident_id: i64,
-    reason: &str,
-) -> Result<Application, ActionError> {
-    let mut tx = db.begin().await?;
-    let app: Option<Application> = sqlx::query_as(concat!(
-        "select ",
-        application_columns!(),
-        " from applications where id = $1 and resident_id = $2"
-    ))
-    .bind(id)
-    .bind(resident_id)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(StoreError::from)?;
-    let app = app.ok_or(ActionError::NotFound)?;
-    let from = app.status();
-    if !from.withdrawable() {
-        return Err(ActionError::InvalidTransition(from));
-    }
-    let updated: Application = sqlx::query_as(concat!(
-        "update applications set status = 'withdrawn', updated_at = $1, version = version + 1 \
-         where id = $2 and version = $3 returning ",
-        application_columns!()
-    ))
-    .bind(Timestamp::now())
-    .bind(id)
-    .bind(app.version)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(StoreError::from)?
-    .ok_or(ActionError::Store(StoreError::Conflict(
-        "application changed meanwhile".into(),
-    )))?;
-    let reason: String = reason.chars().take(1000).collect();
-    insert_event(
-        &mut tx,
-        &updated,
-        Actor::Resident(resident_id),
-        "withdrawn",
-        Some(from),
-        Some(Status::Withdrawn),
-        &reason,
-        None,
-    )
-    .await?;
-    audit::append(
-        &mut tx,
-        audit::Entry {
-            organisation_id: Some(updated.organisation_id),
-            actor: Actor::Resident(resident_id),
-            action: "application.withdrawn",
-            subject_kind: "application",
-            subject_id: Some(id),
-            detail: serde_json::json!({"from": from.code(), "receipt_number": updated.receipt_number}),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(updated)
-}
-
-/// Deletes a draft (never a submitted application).
-pub async fn discard_draft(db: &Db, id: i64, resident_id: i64) -> Result<(), ActionError> {
-    let mut tx = db.begin().await?;
-    let status: Option<String> =
-        sqlx::query_scalar("select status from applications where id = $1 and resident_id = $2")
-            .bind(id)
-            .bind(resident_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
-    match status.as_deref().and_then(Status::parse) {
-        None => return Err(ActionError::NotFound),
-        Some(Status::Draft) => {}
-        Some(other) => return Err(ActionError::InvalidTransition(other)),
-    }
-    for q in [
-        "delete from attachments where application_id = $1",
-        "delete from application_events where application_id = $1",
-        "delete from applications where id = $1 and status = 'draft'",
-    ] {
-        sqlx::query(q)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Records an event of the application's history (inside `tx`).
-#[allow(clippy::too_many_arguments)]
-pub async fn insert_event(
-    conn: &mut sqlx::AnyConnection,
-    app: &Application,
-    actor: Actor,
-    kind: &str,
-    from: Option<Status>,
-    to: Option<Status>,
-    comment: &str,
-    answers: Option<&str>,
-) -> StoreResult<()> {
-    let (actor_kind, actor_id) = match actor {
-        Actor::Resident(id) => ("resident", Some(id)),
-        Actor::Staff(id) => ("staff", Some(id)),
-        Actor::System => ("system", None),
-        Actor::Cli => ("cli", None),
-        Actor::ApiToken(id) => ("api_token", Some(id)),
-    };
-    sqlx::query(
-        "insert into application_events (application_id, organisation_id, at, actor_kind, actor_id, kind, status_from, \
-         status_to, comment, answers) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(app.id)
-    .bind(app.organisation_id)
-    .bind(Timestamp::now())
-    .bind(actor_kind)
-    .bind(actor_id)
-    .bind(kind)
-    .bind(from.map(Status::code))
-    .bind(to.map(Status::code))
-    .bind(comment)
-    .bind(answers)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// One event of an application's history.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct Event {
@@ -411,16 +154,6 @@ pub struct Event {
     pub comment: String,
     #[serde(skip)]
     pub answers: Option<String>,
-}
-
-pub async fn events(db: &Db, application_id: i64) -> StoreResult<Vec<Event>> {
-    Ok(sqlx::query_as(
-        "select id, at, actor_kind, actor_id, kind, status_from, status_to, comment, answers \
-         from application_events where application_id = $1 order by id",
-    )
-    .bind(application_id)
-    .fetch_all(db.pool())
-    .await?)
 }
 
 /// An attachment's metadata.
@@ -437,69 +170,11 @@ pub struct Attachment {
     pub created_at: Timestamp,
 }
 
-pub async fn add_attachment(
-    db: &Db,
-    app: &Application,
-    question_id: &str,
-    filename: &str,
-    kind: platform::files::FileKind,
-    size: i64,
-    storage_key: &str,
-) -> StoreResult<Attachment> {
-    let mut tx = db.begin().await?;
-    let att: Attachment = sqlx::query_as(
-        "insert into attachments (organisation_id, application_id, question_id, filename, kind, size, storage_key, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8) \
-         returning id, application_id, question_id, filename, kind, size, storage_key, created_at",
-    )
-    .bind(app.organisation_id)
-    .bind(app.id)
-    .bind(question_id)
-    .bind(filename)
-    .bind(kind.code())
-    .bind(size)
-    .bind(storage_key)
-    .bind(Timestamp::now())
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(att)
-}
-
-pub async fn attachments(db: &Db, application_id: i64) -> StoreResult<Vec<Attachment>> {
-    Ok(sqlx::query_as(
-        "select id, application_id, question_id, filename, kind, size, storage_key, created_at \
-         from attachments where application_id = $1 order by id",
-    )
-    .bind(application_id)
-    .fetch_all(db.pool())
-    .await?)
-}
-
-pub async fn remove_attachment(
-    db: &Db,
-    application_id: i64,
-    attachment_id: i64,
-) -> StoreResult<()> {
-    let mut tx = db.begin().await?;
-    sqlx::query("delete from attachments where id = $1 and application_id = $2")
-        .bind(attachment_id)
-        .bind(application_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Fills the metadata of file answers from the application's attachments and
 /// drops references to files that are not the application's.
-pub fn resolve_files(
-    answers: &mut Map<String, Value>,
-    def: &crate::form::FormDefinition,
-    atts: &[Attachment],
-) {
+pub fn resolve_files(answers: &mut Map<String, Value>, def: &FormDefinition, atts: &[Attachment]) {
     for (_, q) in def.questions() {
-        if !matches!(q.kind, crate::form::Kind::File { .. }) {
+        if !matches!(q.kind, Kind::File { .. }) {
             continue;
         }
         let Some(Value::Array(items)) = answers.get(&q.id) else {
@@ -516,5 +191,101 @@ pub fn resolve_files(
         } else {
             answers.insert(q.id.clone(), Value::Array(resolved));
         }
+    }
+}
+
+/// Raw file answers: the ids of the application's attachments for each file question.
+pub fn file_answers(def: &FormDefinition, atts: &[Attachment]) -> Map<String, Value> {
+    let mut raw = Map::new();
+    for (_, q) in def.questions() {
+        if matches!(q.kind, Kind::File { .. }) {
+            let ids: Vec<Value> = atts
+                .iter()
+                .filter(|a| a.question_id == q.id)
+                .map(|a| serde_json::json!({"attachment_id": a.id}))
+                .collect();
+            if !ids.is_empty() {
+                raw.insert(q.id.clone(), Value::Array(ids));
+            }
+        }
+    }
+    raw
+}
+
+/// A safe file name to keep: the base name, without control characters, with
+/// the extension of the verified type.
+pub fn clean_filename(name: &str, kind: platform::files::FileKind) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let base: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>'))
+        .take(120)
+        .collect();
+    let base = base.trim();
+    let stem = base.rsplit_once('.').map(|(s, _)| s).unwrap_or(base);
+    let stem = if stem.is_empty() { "file" } else { stem };
+    format!("{stem}.{}", kind.extension())
+}
+
+/// Answers as the resident's API shows them: My Numbers only by their last four digits.
+pub fn public_answers(def: &FormDefinition, answers: &Map<String, Value>) -> Value {
+    let mut out = answers.clone();
+    for (_, q) in def.questions() {
+        match &q.kind {
+            Kind::MyNumber => {
+                if let Some(v) = out.get_mut(&q.id)
+                    && let Some(o) = v.as_object_mut()
+                {
+                    o.remove("sealed");
+                }
+            }
+            Kind::Group { questions, .. } => {
+                if let Some(Value::Array(items)) = out.get_mut(&q.id) {
+                    for item in items {
+                        for inner in questions
+                            .iter()
+                            .filter(|iq| matches!(iq.kind, Kind::MyNumber))
+                        {
+                            if let Some(o) = item.get_mut(&inner.id).and_then(Value::as_object_mut)
+                            {
+                                o.remove("sealed");
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Value::Object(out)
+}
+
+/// A file a resident sends for a file question.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    /// The question it answers.
+    pub question_id: String,
+    /// The name the resident's device gave it.
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platform::files::FileKind;
+
+    #[test]
+    fn file_names_are_made_safe() {
+        assert_eq!(
+            clean_filename("../../etc/passwd", FileKind::Pdf),
+            "passwd.pdf"
+        );
+        assert_eq!(
+            clean_filename("C:\\Users\\taro\\住民票.jpeg", FileKind::Jpeg),
+            "住民票.jpg"
+        );
+        assert_eq!(clean_filename("evil\".exe", FileKind::Png), "evil.png");
+        assert_eq!(clean_filename("", FileKind::Pdf), "file.pdf");
     }
 }

@@ -1,8 +1,10 @@
-//! The procedure catalogue: every procedure of every organisation, with the
-//! categories and the national inventory survey's life events residents
-//! browse by, and the form versions that online procedures ask.
+//! The procedure catalogue's types: a procedure and what it says about
+//! itself, the categories and the national inventory survey's life events
+//! residents browse by, the input an import or an admin gives, and the form
+//! versions online procedures ask. Storage is in `store::catalogue`, the use
+//! cases in `service::catalogue`.
 
-use platform::db::{Db, DbBool, StoreError, StoreResult, Timestamp, WriteTx};
+use platform::db::{DbBool, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::form::FormDefinition;
@@ -193,15 +195,6 @@ pub struct Procedure {
     pub updated_at: Timestamp,
 }
 
-/// The columns of [`Procedure`], for `concat!` into static queries.
-macro_rules! procedure_columns {
-    () => {
-        "id, organisation_id, section_id, code, name, name_en, summary, summary_en, description, description_en, \
-         category, basis, audience, life_events, attachments, fee_yen, fee_note, online, annual_volume, priority, \
-         keywords, status, current_form_id, created_at, updated_at"
-    };
-}
-
 impl Procedure {
     pub fn life_event_codes(&self) -> Vec<&str> {
         self.life_events.split_whitespace().collect()
@@ -331,129 +324,6 @@ impl ProcedureInput {
     }
 }
 
-/// Bumps the catalogue generation (inside `tx`) so every node rebuilds its index.
-pub async fn bump_generation(tx: &mut WriteTx) -> StoreResult<()> {
-    sqlx::query("update catalogue_generation set generation = generation + 1 where id = 1")
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-pub async fn generation(db: &Db) -> StoreResult<i64> {
-    Ok(
-        sqlx::query_scalar("select generation from catalogue_generation where id = 1")
-            .fetch_one(db.pool())
-            .await?,
-    )
-}
-
-/// Adds the procedure, or updates the one with the same organisation and code.
-pub async fn upsert_procedure(
-    db: &Db,
-    organisation_id: i64,
-    input: &ProcedureInput,
-) -> StoreResult<Procedure> {
-    let problems = input.check();
-    if !problems.is_empty() {
-        return Err(StoreError::Conflict(
-            problems
-                .into_iter()
-                .map(|(f, m)| format!("{f}: {m}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ));
-    }
-    let section = platform::orgs::section_by_code(db, organisation_id, &input.section)
-        .await?
-        .ok_or_else(|| {
-            StoreError::Conflict(format!(
-                "section {:?} does not exist in the organisation",
-                input.section
-            ))
-        })?;
-    let now = Timestamp::now();
-    let mut tx = db.begin().await?;
-    let id: i64 = sqlx::query_scalar(
-        "insert into procedures (organisation_id, section_id, code, name, name_en, summary, summary_en, description, \
-         description_en, category, basis, audience, life_events, attachments, fee_yen, fee_note, online, annual_volume, \
-         priority, keywords, status, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22) \
-         on conflict (organisation_id, code) do update set section_id = excluded.section_id, name = excluded.name, \
-         name_en = excluded.name_en, summary = excluded.summary, summary_en = excluded.summary_en, \
-         description = excluded.description, description_en = excluded.description_en, category = excluded.category, \
-         basis = excluded.basis, audience = excluded.audience, life_events = excluded.life_events, \
-         attachments = excluded.attachments, fee_yen = excluded.fee_yen, fee_note = excluded.fee_note, \
-         online = excluded.online, annual_volume = excluded.annual_volume, priority = excluded.priority, \
-         keywords = excluded.keywords, status = excluded.status, updated_at = excluded.updated_at \
-         returning id",
-    )
-    .bind(organisation_id)
-    .bind(section.id)
-    .bind(input.code.trim())
-    .bind(input.name.trim())
-    .bind(input.name_en.trim())
-    .bind(&input.summary)
-    .bind(&input.summary_en)
-    .bind(&input.description)
-    .bind(&input.description_en)
-    .bind(&input.category)
-    .bind(&input.basis)
-    .bind(&input.audience)
-    .bind(input.life_events.join(" "))
-    .bind(serde_json::to_string(&input.attachments).unwrap_or_else(|_| "[]".into()))
-    .bind(input.fee_yen)
-    .bind(&input.fee_note)
-    .bind(input.online)
-    .bind(input.annual_volume)
-    .bind(input.priority)
-    .bind(&input.keywords)
-    .bind(&input.status)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-    bump_generation(&mut tx).await?;
-    tx.commit().await?;
-    procedure_by_id(db, id).await?.ok_or(StoreError::NotFound)
-}
-
-pub async fn procedure_by_id(db: &Db, id: i64) -> StoreResult<Option<Procedure>> {
-    Ok(sqlx::query_as(concat!(
-        "select ",
-        procedure_columns!(),
-        " from procedures where id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(db.pool())
-    .await?)
-}
-
-pub async fn procedure_by_code(
-    db: &Db,
-    organisation_id: i64,
-    code: &str,
-) -> StoreResult<Option<Procedure>> {
-    Ok(sqlx::query_as(concat!(
-        "select ",
-        procedure_columns!(),
-        " from procedures where organisation_id = $1 and code = $2"
-    ))
-    .bind(organisation_id)
-    .bind(code)
-    .fetch_optional(db.pool())
-    .await?)
-}
-
-/// Every published procedure (for the search index).
-pub async fn published_procedures(db: &Db) -> StoreResult<Vec<Procedure>> {
-    Ok(sqlx::query_as(concat!(
-        "select ",
-        procedure_columns!(),
-        " from procedures where status = 'published' order by organisation_id, code"
-    ))
-    .fetch_all(db.pool())
-    .await?)
-}
-
 /// A stored form version.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FormVersion {
@@ -469,68 +339,4 @@ impl FormVersion {
     pub fn parsed(&self) -> Result<FormDefinition, serde_json::Error> {
         serde_json::from_str(&self.definition)
     }
-}
-
-/// Stores a checked definition as the procedure's new current form version.
-pub async fn publish_form(
-    db: &Db,
-    procedure: &Procedure,
-    source: &str,
-    definition: &FormDefinition,
-    by_staff: Option<i64>,
-) -> StoreResult<FormVersion> {
-    let json =
-        serde_json::to_string(definition).map_err(|e| StoreError::Conflict(e.to_string()))?;
-    let mut tx = db.begin().await?;
-    let next: i64 = sqlx::query_scalar(
-        "select coalesce(max(version), 0) + 1 from form_versions where procedure_id = $1",
-    )
-    .bind(procedure.id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let form: FormVersion = sqlx::query_as(
-        "insert into form_versions (procedure_id, organisation_id, version, source, definition, created_at, created_by) \
-         values ($1, $2, $3, $4, $5, $6, $7) returning id, procedure_id, organisation_id, version, source, definition",
-    )
-    .bind(procedure.id)
-    .bind(procedure.organisation_id)
-    .bind(next)
-    .bind(source)
-    .bind(&json)
-    .bind(Timestamp::now())
-    .bind(by_staff)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query("update procedures set current_form_id = $1, updated_at = $2 where id = $3")
-        .bind(form.id)
-        .bind(Timestamp::now())
-        .bind(procedure.id)
-        .execute(&mut *tx)
-        .await?;
-    platform::audit::append(
-        &mut tx,
-        platform::audit::Entry {
-            organisation_id: Some(procedure.organisation_id),
-            actor: by_staff
-                .map(platform::audit::Actor::Staff)
-                .unwrap_or(platform::audit::Actor::Cli),
-            action: "procedure.form_published",
-            subject_kind: "procedure",
-            subject_id: Some(procedure.id),
-            detail: serde_json::json!({"form_version": form.version}),
-        },
-    )
-    .await?;
-    bump_generation(&mut tx).await?;
-    tx.commit().await?;
-    Ok(form)
-}
-
-pub async fn form_version(db: &Db, id: i64) -> StoreResult<Option<FormVersion>> {
-    Ok(sqlx::query_as(
-        "select id, procedure_id, organisation_id, version, source, definition from form_versions where id = $1",
-    )
-    .bind(id)
-    .fetch_optional(db.pool())
-    .await?)
 }

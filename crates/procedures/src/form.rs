@@ -1,5 +1,6 @@
 //! Forms: their definitions (what is asked), answers (what was given, checked
-//! and normalised), and how both are shown.
+//! and normalised), how both are shown, and the order of their pages. (The
+//! HTML fields of a question page are the web layer's: `pages::fields`.)
 
 pub mod answers;
 pub mod definition;
@@ -7,4 +8,4 @@ pub mod definition;
 pub use answers::{Issue, Sealer};
 pub use definition::{FormDefinition, Kind, Page, Question};
 pub mod display;
-pub mod html;
+pub mod navigation;

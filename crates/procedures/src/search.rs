@@ -15,14 +15,14 @@
 //! most, then keywords, then the summary and description. Terms that match
 //! nowhere as a whole still match by character bigrams when most of their
 //! bigrams appear in the name (a typo, a different okurigana).
+//!
+//! This module is the index itself (no I/O); `service::catalogue` keeps the
+//! current one per node.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use platform::db::{Db, StoreResult};
-use tokio::sync::RwLock;
-
-use crate::catalogue::{self, Procedure};
+use crate::catalogue::Procedure;
 
 /// Folds text for matching: NFKC-like width folding for ASCII, katakana to
 /// hiragana, lower-case, and drops whitespace and common punctuation.
@@ -57,15 +57,23 @@ pub fn normalize(s: &str) -> String {
 
 fn bigrams(s: &str) -> HashSet<(char, char)> {
     let chars: Vec<char> = s.chars().collect();
-    chars.windows(2).map(|w| (w[0], w[1])).collect()
+    chars
+        .windows(2)
+        .filter_map(|w| match w {
+            [a, b] => Some((*a, *b)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The abbreviation dictionary: each key also searches for its alternatives.
 fn synonyms() -> &'static HashMap<String, Vec<String>> {
     static MAP: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
     MAP.get_or_init(|| {
+        // The file ships with the binary and a test parses it; were it ever
+        // broken, search would still work, without expansions.
         let table: toml::Table =
-            toml::from_str(include_str!("../synonyms.toml")).expect("synonyms.toml is valid");
+            toml::from_str(include_str!("../synonyms.toml")).unwrap_or_default();
         let mut map: HashMap<String, Vec<String>> = HashMap::new();
         for (k, v) in table {
             let alts: Vec<String> = v
@@ -147,6 +155,11 @@ impl Index {
             generation,
             entries,
         }
+    }
+
+    /// The catalogue generation it was built from.
+    pub fn generation(&self) -> i64 {
+        self.generation
     }
 
     pub fn len(&self) -> usize {
@@ -257,35 +270,6 @@ fn score(e: &Entry, terms: &[Vec<String>]) -> Option<f64> {
     Some(total)
 }
 
-/// The shared, lazily refreshed index.
-#[derive(Debug, Default)]
-pub struct Catalogue {
-    index: RwLock<Arc<Index>>,
-}
-
-impl Catalogue {
-    pub fn new() -> Catalogue {
-        Catalogue::default()
-    }
-
-    /// The current index, rebuilt first if the catalogue changed since it was built.
-    pub async fn index(&self, db: &Db) -> StoreResult<Arc<Index>> {
-        let generation = catalogue::generation(db).await?;
-        {
-            let current = self.index.read().await;
-            if current.generation == generation {
-                return Ok(current.clone());
-            }
-        }
-        let mut slot = self.index.write().await;
-        if slot.generation != generation {
-            let procedures = catalogue::published_procedures(db).await?;
-            *slot = Arc::new(Index::build(generation, procedures));
-        }
-        Ok(slot.clone())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,6 +340,11 @@ mod tests {
         assert!(ids(&idx, "存在しない手続").is_empty());
         assert_eq!(ids(&idx, "").len(), 4);
         assert_eq!(ids(&idx, "   "), ids(&idx, ""));
+    }
+
+    #[test]
+    fn the_synonyms_file_parses() {
+        assert!(synonyms().contains_key(&normalize("高校")));
     }
 
     #[test]

@@ -474,9 +474,11 @@ fn question(
             match jp::my_number::MyNumber::parse(&as_text(raw).unwrap_or_default()) {
                 Ok(n) => {
                     let digits = n.as_str();
-                    Some(
-                        json!({"sealed": ctx.sealer.seal(digits), "last4": &digits[digits.len() - 4..]}),
-                    )
+                    let last4: String = digits
+                        .chars()
+                        .skip(digits.chars().count().saturating_sub(4))
+                        .collect();
+                    Some(json!({"sealed": ctx.sealer.seal(digits), "last4": last4}))
                 }
                 Err(e) => {
                     ctx.issue(field, e.key(), e.args());
@@ -743,7 +745,11 @@ fn name(
                 continue;
             }
             match jp::kana::validate_katakana_name(&raw_kana) {
-                Ok(k) => out[key] = Value::String(k),
+                Ok(k) => {
+                    if let Some(o) = out.as_object_mut() {
+                        o.insert(key.to_string(), Value::String(k));
+                    }
+                }
                 Err(e) => {
                     ctx.issue(&f, e.key(), e.args());
                     ok = false;

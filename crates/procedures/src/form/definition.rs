@@ -212,7 +212,8 @@ impl FormDefinition {
             toml::from_str(text).map_err(|e| {
                 let place = match e.span() {
                     Some(span) => {
-                        let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                        let before = text.get(..span.start.min(text.len())).unwrap_or(text);
+                        let line = before.matches('\n').count() + 1;
                         format!("line {line}")
                     }
                     None => "file".into(),

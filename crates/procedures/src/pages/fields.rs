@@ -1,5 +1,5 @@
 //! Forms in HTML: the fields of a question page (what the templates render),
-//! and the way back from submitted form fields to raw answers.
+//! and the way back from submitted form fields to raw answers and typed text.
 //!
 //! Field names: a question's id (`birth_date`); a part of a composite
 //! question after a dot (`name.family_kana`, `address.city`); inside a
@@ -12,9 +12,9 @@ use platform::i18n::Tr;
 use platform::web::{Errors, FormData};
 use serde_json::{Map, Value};
 
-use super::answers::{PREFECTURES, condition_met, options_for};
-use super::definition::{ChoiceStyle, Kind, Page, Question};
 use crate::applications::Attachment;
+use crate::form::answers::{PREFECTURES, condition_met, options_for};
+use crate::form::definition::{ChoiceStyle, Kind, Page, Question};
 
 /// The id of the element for field `name`.
 pub fn element_id(name: &str) -> String {
@@ -422,7 +422,7 @@ fn field(
                         .map(|k| k.label())
                         .unwrap_or("?")
                         .to_string(),
-                    size: super::display::size_text(a.size),
+                    size: crate::form::display::size_text(a.size),
                     href: format!("/applications/{}/attachments/{}", src.application_id, a.id),
                 })
                 .collect();
@@ -437,7 +437,7 @@ fn field(
                     .map(|k| k.label())
                     .collect::<Vec<_>>()
                     .join("、"),
-                max_size: super::display::size_text(i64::from(*max_size_kb) * 1024),
+                max_size: crate::form::display::size_text(i64::from(*max_size_kb) * 1024),
                 can_add: (files.len() as u32) < *max_files,
                 files,
             }
@@ -586,7 +586,7 @@ fn sub(
 
 fn option_views(
     base_id: &str,
-    options: &[super::definition::Choice],
+    options: &[crate::form::definition::Choice],
     current: &[String],
     tr: &Tr,
 ) -> Vec<OptionView> {
@@ -618,7 +618,7 @@ fn group_indices(map: &Map<String, Value>, name: &str) -> Option<usize> {
 }
 
 /// Turns the submitted fields of `page` into raw answers (the shape
-/// [`super::answers::validate_page`] takes). File questions are filled in by
+/// `form::answers::validate_page` takes). File questions are filled in by
 /// the caller from the application's attachments.
 pub fn raw_from_form(
     page: &Page,
@@ -718,13 +718,10 @@ fn is_my_number_field(page: &Page, name: &str) -> bool {
     }
 }
 
-/// The typed text of every field of `page` whose question has a problem, to
-/// keep in the draft so nothing the resident typed is lost.
-pub fn pending_from_form(
-    page: &Page,
-    form: &FormData,
-    issues_fields: &[String],
-) -> Map<String, Value> {
+/// The typed text of every field of `page` (My Numbers excluded), for the
+/// service to keep in the draft for the fields with a problem, so nothing the
+/// resident typed is lost.
+pub fn typed_text(page: &Page, form: &FormData) -> Map<String, Value> {
     let mut pending = Map::new();
     let question_ids: Vec<&str> = page.questions.iter().map(|q| q.id.as_str()).collect();
     for (k, v) in &form.0 {
@@ -733,12 +730,6 @@ pub fn pending_from_form(
         }
         let top = k.split('.').next().unwrap_or("");
         if !question_ids.contains(&top) {
-            continue;
-        }
-        if !issues_fields
-            .iter()
-            .any(|f| f.split('.').next() == Some(top))
-        {
             continue;
         }
         // A My Number is never stored unencrypted, not even half-typed.

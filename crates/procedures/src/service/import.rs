@@ -26,8 +26,9 @@
 use platform::db::Db;
 use serde::Deserialize;
 
-use crate::catalogue::{self, ProcedureInput};
+use crate::catalogue::ProcedureInput;
 use crate::form::FormDefinition;
+use crate::service::catalogue;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,7 +97,10 @@ pub async fn import_bundle(
         toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+                .map(|s| {
+                    let before = text.get(..s.start.min(text.len())).unwrap_or(text);
+                    before.matches('\n').count() + 1
+                })
                 .unwrap_or(0);
             vec![err(&format!("line {line}"), e.message().to_string())]
         })?
@@ -177,10 +181,9 @@ pub async fn import_bundle(
             },
         }
     }
-    if !errors.is_empty() {
+    let Some(org) = org.filter(|_| errors.is_empty()) else {
         return Err(errors);
-    }
-    let org = org.expect("checked above");
+    };
     let db_err = |e: platform::StoreError| vec![err("database", e.to_string())];
     let mut report = ImportReport::default();
     for s in &bundle.sections {

@@ -1,0 +1,7 @@
+//! The module's SQL: [`catalogue`] (procedures, form versions, the catalogue
+//! generation), [`applications`] (applications, their history and attachments)
+//! and [`submissions`] (the writer's multi-row statements).
+
+pub mod applications;
+pub mod catalogue;
+pub mod submissions;

@@ -1,0 +1,273 @@
+//! The applications' tables: applications, their history events and their
+//! attachments. Functions that read or change an application for a resident
+//! take the resident's id and match it in the query (`resident_id = $n`), so
+//! another resident's application is "not found", never "forbidden".
+
+use platform::audit::Actor;
+use platform::db::{Db, StoreError, StoreResult, Timestamp, WriteTx};
+use serde_json::{Map, Value};
+
+use crate::applications::{Application, ApplicationSummary, Attachment, Event, Status};
+use crate::catalogue::Procedure;
+
+/// The columns of [`Application`], for `concat!` into static queries (the
+/// back office's store selects applications too).
+#[macro_export]
+macro_rules! application_columns {
+    () => {
+        "id, organisation_id, section_id, procedure_id, form_version_id, resident_id, status, answers, pending, \
+         receipt_number, fiscal_year, version, created_at, updated_at, submitted_at"
+    };
+}
+
+/// Inserts a draft of `procedure` (whose current form is `form_id`) for the resident.
+pub async fn insert_draft(
+    tx: &mut WriteTx,
+    resident_id: i64,
+    procedure: &Procedure,
+    form_id: i64,
+    now: Timestamp,
+) -> StoreResult<Application> {
+    Ok(sqlx::query_as(concat!(
+        "insert into applications (organisation_id, section_id, procedure_id, form_version_id, resident_id, status, \
+         created_at, updated_at) values ($1, $2, $3, $4, $5, 'draft', $6, $6) returning ",
+        application_columns!()
+    ))
+    .bind(procedure.organisation_id)
+    .bind(procedure.section_id)
+    .bind(procedure.id)
+    .bind(form_id)
+    .bind(resident_id)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// The resident's application `id`, or None (also when it is someone else's).
+pub async fn for_resident(db: &Db, id: i64, resident_id: i64) -> StoreResult<Option<Application>> {
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        application_columns!(),
+        " from applications where id = $1 and resident_id = $2"
+    ))
+    .bind(id)
+    .bind(resident_id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// The same, read inside a write transaction.
+pub async fn for_resident_in(
+    tx: &mut WriteTx,
+    id: i64,
+    resident_id: i64,
+) -> StoreResult<Option<Application>> {
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        application_columns!(),
+        " from applications where id = $1 and resident_id = $2"
+    ))
+    .bind(id)
+    .bind(resident_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Application>> {
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        application_columns!(),
+        " from applications where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// The resident's applications, most recently changed first.
+pub async fn list_for_resident(db: &Db, resident_id: i64) -> StoreResult<Vec<ApplicationSummary>> {
+    Ok(sqlx::query_as(
+        "select a.id, a.procedure_id, p.name as procedure_name, p.name_en as procedure_name_en, \
+         o.name as organisation_name, o.name_en as organisation_name_en, a.status, a.receipt_number, a.updated_at, \
+         a.submitted_at from applications a join procedures p on p.id = a.procedure_id \
+         join organisations o on o.id = a.organisation_id where a.resident_id = $1 order by a.updated_at desc, a.id desc \
+         limit 500",
+    )
+    .bind(resident_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Saves a draft's answers and pending input. Refused (NotFound) unless it is
+/// the resident's and still editable.
+pub async fn save_answers(
+    tx: &mut WriteTx,
+    id: i64,
+    resident_id: i64,
+    answers: &Map<String, Value>,
+    pending: &Map<String, Value>,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        "update applications set answers = $1, pending = $2, updated_at = $3, version = version + 1 \
+         where id = $4 and resident_id = $5 and status in ('draft', 'returned')",
+    )
+    .bind(Value::Object(answers.clone()).to_string())
+    .bind(Value::Object(pending.clone()).to_string())
+    .bind(Timestamp::now())
+    .bind(id)
+    .bind(resident_id)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Marks the application withdrawn if it is still at `version`; None if it changed meanwhile.
+pub async fn mark_withdrawn(
+    tx: &mut WriteTx,
+    id: i64,
+    version: i64,
+    now: Timestamp,
+) -> StoreResult<Option<Application>> {
+    Ok(sqlx::query_as(concat!(
+        "update applications set status = 'withdrawn', updated_at = $1, version = version + 1 \
+         where id = $2 and version = $3 returning ",
+        application_columns!()
+    ))
+    .bind(now)
+    .bind(id)
+    .bind(version)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// The status of the resident's application, if it is theirs.
+pub async fn status_for_resident(
+    tx: &mut WriteTx,
+    id: i64,
+    resident_id: i64,
+) -> StoreResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("select status from applications where id = $1 and resident_id = $2")
+            .bind(id)
+            .bind(resident_id)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}
+
+/// Deletes a draft with its attachments' metadata and its history.
+pub async fn delete_draft(tx: &mut WriteTx, id: i64) -> StoreResult<()> {
+    for q in [
+        "delete from attachments where application_id = $1",
+        "delete from application_events where application_id = $1",
+        "delete from applications where id = $1 and status = 'draft'",
+    ] {
+        sqlx::query(q).bind(id).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Records an event of the application's history (inside `tx`).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one row of application_events: each argument is a column"
+)]
+pub async fn insert_event(
+    conn: &mut sqlx::AnyConnection,
+    app: &Application,
+    actor: Actor,
+    kind: &str,
+    from: Option<Status>,
+    to: Option<Status>,
+    comment: &str,
+    answers: Option<&str>,
+) -> StoreResult<()> {
+    let (actor_kind, actor_id) = match actor {
+        Actor::Resident(id) => ("resident", Some(id)),
+        Actor::Staff(id) => ("staff", Some(id)),
+        Actor::System => ("system", None),
+        Actor::Cli => ("cli", None),
+        Actor::ApiToken(id) => ("api_token", Some(id)),
+    };
+    sqlx::query(
+        "insert into application_events (application_id, organisation_id, at, actor_kind, actor_id, kind, status_from, \
+         status_to, comment, answers) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(app.id)
+    .bind(app.organisation_id)
+    .bind(Timestamp::now())
+    .bind(actor_kind)
+    .bind(actor_id)
+    .bind(kind)
+    .bind(from.map(Status::code))
+    .bind(to.map(Status::code))
+    .bind(comment)
+    .bind(answers)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An application's history, oldest first.
+pub async fn events(db: &Db, application_id: i64) -> StoreResult<Vec<Event>> {
+    Ok(sqlx::query_as(
+        "select id, at, actor_kind, actor_id, kind, status_from, status_to, comment, answers \
+         from application_events where application_id = $1 order by id",
+    )
+    .bind(application_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+pub async fn insert_attachment(
+    tx: &mut WriteTx,
+    app: &Application,
+    question_id: &str,
+    filename: &str,
+    kind: platform::files::FileKind,
+    size: i64,
+    storage_key: &str,
+) -> StoreResult<Attachment> {
+    Ok(sqlx::query_as(
+        "insert into attachments (organisation_id, application_id, question_id, filename, kind, size, storage_key, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8) \
+         returning id, application_id, question_id, filename, kind, size, storage_key, created_at",
+    )
+    .bind(app.organisation_id)
+    .bind(app.id)
+    .bind(question_id)
+    .bind(filename)
+    .bind(kind.code())
+    .bind(size)
+    .bind(storage_key)
+    .bind(Timestamp::now())
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// An application's attachments, oldest first.
+pub async fn attachments(db: &Db, application_id: i64) -> StoreResult<Vec<Attachment>> {
+    Ok(sqlx::query_as(
+        "select id, application_id, question_id, filename, kind, size, storage_key, created_at \
+         from attachments where application_id = $1 order by id",
+    )
+    .bind(application_id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+pub async fn delete_attachment(
+    tx: &mut WriteTx,
+    application_id: i64,
+    attachment_id: i64,
+) -> StoreResult<()> {
+    sqlx::query("delete from attachments where id = $1 and application_id = $2")
+        .bind(attachment_id)
+        .bind(application_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

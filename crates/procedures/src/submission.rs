@@ -1,0 +1,55 @@
+//! Submissions: what is sent (a draft, or a new application with an
+//! idempotency key), what comes back, and why one can be refused. The
+//! group-commit writer that takes them is `service::writer`.
+
+use platform::db::StoreError;
+
+use crate::applications::{Application, Status};
+
+/// What to submit.
+#[derive(Debug, Clone)]
+pub enum Submission {
+    /// An existing draft (or an application returned for correction) of the resident.
+    Existing {
+        application_id: i64,
+        resident_id: i64,
+        answers: String,
+    },
+    /// A new application, created and submitted at once (API), under an idempotency key.
+    New(NewSubmission),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub resident_id: i64,
+    pub organisation_id: i64,
+    pub organisation_code: String,
+    pub section_id: i64,
+    pub procedure_id: i64,
+    pub form_version_id: i64,
+    pub answers: String,
+    pub idempotency_key: String,
+    /// SHA-256 of the request, to tell a retry from another request under the same key.
+    pub request_hash: String,
+}
+
+/// A submission that was written (or had been written before: `replayed`).
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub application: Application,
+    pub replayed: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("not found")]
+    NotFound,
+    #[error("not submittable in status {0:?}")]
+    InvalidTransition(Status),
+    #[error("idempotency key reused with a different request")]
+    KeyReused,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the submission writer has stopped")]
+    Stopped,
+}

@@ -1,0 +1,61 @@
+//! What the resident's pages and the JSON API share at the HTTP edge: the
+//! module's errors as HTTP errors, validation problems worded in the
+//! resident's language, and attachments as downloads.
+
+use axum::response::Response;
+use platform::files::FileKind;
+use platform::i18n::Tr;
+use platform::web::{AppError, Errors};
+
+use crate::applications::Attachment;
+use crate::form::Issue;
+use crate::service::Procedures;
+use crate::service::applications::ActionError;
+use crate::submission::SubmitError;
+
+/// Words `issues` in the resident's language (the first problem of each field).
+pub fn localize(issues: &[Issue], tr: &Tr) -> Errors {
+    let mut errors = Errors::new();
+    for i in issues {
+        if !errors.has(&i.field) {
+            errors.add(i.field.clone(), i.key, tr.f(i.key, &i.args));
+        }
+    }
+    errors
+}
+
+/// An attachment as a download, with the type the server verified.
+pub async fn download(state: &Procedures, att: &Attachment) -> Result<Response, AppError> {
+    let kind = FileKind::parse(&att.kind).unwrap_or(FileKind::Text);
+    platform::web::stored_file(&state.platform.files, &att.storage_key, &att.filename, kind).await
+}
+
+impl From<ActionError> for AppError {
+    fn from(e: ActionError) -> AppError {
+        match e {
+            ActionError::NotFound => AppError::NotFound,
+            ActionError::InvalidTransition(_) => AppError::Conflict {
+                code: "invalid_transition",
+            },
+            ActionError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<SubmitError> for AppError {
+    fn from(e: SubmitError) -> AppError {
+        match e {
+            SubmitError::NotFound => AppError::NotFound,
+            SubmitError::InvalidTransition(_) => AppError::Conflict {
+                code: "invalid_transition",
+            },
+            SubmitError::KeyReused => AppError::Conflict {
+                code: "idempotency_key_reused",
+            },
+            SubmitError::Store(e) => AppError::internal(e),
+            SubmitError::Stopped => {
+                AppError::internal(anyhow::anyhow!("submission writer stopped"))
+            }
+        }
+    }
+}
