@@ -2,22 +2,25 @@
 //! pages, authorised exactly like them (the same extractors and the same
 //! scoped queries), for section systems that process applications.
 
+use approvals::service::{self as approvals_service, ApprovalError};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use export::CsvEncoding;
-use platform::web::parse_id;
-use platform::web::{ApiJson, AppError, CurrentStaff, PageQuery, RequestContext};
-use procedures::applications::Status;
+use platform::web::{ApiJson, AppError, CurrentStaff, PageQuery, RequestContext, parse_id};
+use procedures::applications::public_answers;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::pages::{self, ExportQuery, InboxQuery};
-use crate::review::{self, ActionError};
-use crate::{Backoffice, approvals, exports, inbox};
+use crate::service::Backoffice;
+use crate::service::review::{self, ActionError};
+use crate::service::{exports, inbox};
+use crate::web::{
+    ExportQuery, InboxQuery, csv_response, download, history_rows, parse_action, resubmission_rows,
+    workbook_response,
+};
 
 pub fn router() -> Router<Backoffice> {
     Router::new()
@@ -44,36 +47,30 @@ async fn list(
     PageQuery(q): PageQuery<InboxQuery>,
 ) -> Result<Response, AppError> {
     let tr = req.tr(&state.platform);
-    let staff = staff.staff;
-    let db = &state.platform.db;
     let filter = q.filter();
-    let rows = inbox::page(db, &staff, &filter, 50).await?;
-    let counts = inbox::counts(db, &staff, &filter).await?;
-    let next = (rows.len() == 50)
-        .then(|| {
-            rows.last()
-                .map(|r| format!("{}_{}", r.submitted_at.to_db_string(), r.id))
+    let (rows, counts) = inbox::inbox(&state, &staff.staff, &filter, 50).await?;
+    let next = rows
+        .last()
+        .filter(|_| rows.len() == 50)
+        .map(|r| format!("{}_{}", r.row.submitted_at.to_db_string(), r.row.id));
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|i| {
+            let r = &i.row;
+            json!({
+                "id": r.id,
+                "procedure_id": r.procedure_id,
+                "procedure_name": r.procedure_name,
+                "receipt_number": r.receipt_number,
+                "applicant": i.applicant,
+                "status": i.status.code(),
+                "status_label": tr.t(i.status.label_key()),
+                "submitted_at": r.submitted_at.to_db_string(),
+                "version": r.version,
+                "unread": r.unread(),
+            })
         })
-        .flatten();
-    let mut items = Vec::new();
-    for r in &rows {
-        let answers: serde_json::Map<String, Value> =
-            serde_json::from_str(&r.answers).unwrap_or_default();
-        let def = state.procedures.forms.get(db, r.form_version_id).await?;
-        let status = Status::parse(&r.status).unwrap_or(Status::Submitted);
-        items.push(json!({
-            "id": r.id,
-            "procedure_id": r.procedure_id,
-            "procedure_name": r.procedure_name,
-            "receipt_number": r.receipt_number,
-            "applicant": pages::applicant_name(&def, &answers),
-            "status": status.code(),
-            "status_label": tr.t(status.label_key()),
-            "submitted_at": r.submitted_at.to_db_string(),
-            "version": r.version,
-            "unread": r.unread(),
-        }));
-    }
+        .collect();
     let counts: serde_json::Map<String, Value> = counts
         .into_iter()
         .map(|(s, n)| (s.code().to_string(), json!(n)))
@@ -89,7 +86,9 @@ async fn show(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let tr = req.tr(&state.platform);
-    let d = pages::detail(&state, &staff.staff, id, &tr).await?;
+    let d = review::detail(&state, &staff.staff, id, &tr).await?;
+    let history = history_rows(&d, &tr);
+    let resubmissions = resubmission_rows(&d, &tr);
     let app = &d.app;
     Ok(Json(json!({
         "id": app.id,
@@ -99,11 +98,11 @@ async fn show(
         "status_label": tr.t(app.status().label_key()),
         "version": app.version,
         "submitted_at": app.submitted_at.map(|t| t.to_db_string()),
-        "answers": procedures::flow::public_answers(&d.def, &app.answers_map()),
+        "answers": public_answers(&d.def, &app.answers_map()),
         "answers_shown": d.rows.iter().map(|r| json!({"question": r.question_id, "label": r.label, "lines": r.lines})).collect::<Vec<_>>(),
         "attachments": d.attachments.iter().map(|a| json!({"id": a.id, "question": a.question_id, "filename": a.filename, "kind": a.kind, "size": a.size})).collect::<Vec<_>>(),
-        "history": d.history.iter().map(|h| json!({"at": h.at, "who": h.who, "event": h.text, "comment": h.comment})).collect::<Vec<_>>(),
-        "changes": d.resubmissions.iter().map(|r| json!({"at": r.at, "changes": r.changes.iter().map(|c| json!({"label": c.label, "before": c.before, "after": c.after})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+        "history": history.iter().map(|h| json!({"at": h.at, "who": h.who, "event": h.text, "comment": h.comment})).collect::<Vec<_>>(),
+        "changes": resubmissions.iter().map(|r| json!({"at": r.at, "changes": r.changes.iter().map(|c| json!({"label": c.label, "before": c.before, "after": c.after})).collect::<Vec<_>>()})).collect::<Vec<_>>(),
         "cases": d.cases.iter().map(|c| json!({"id": c.id, "outcome": c.outcome, "reason": c.reason, "status": c.status, "current_step": c.current_step, "steps": c.steps()})).collect::<Vec<_>>(),
         "approval_actions": d.actions,
         "allowed": {
@@ -153,13 +152,13 @@ async fn act(
     ] {
         fields.push(k, v.clone());
     }
-    let Some(action) = pages::parse_action(&fields) else {
+    let Some(action) = parse_action(&fields) else {
         return Err(AppError::BadRequest {
             code: "invalid_body",
             detail: Some("action/outcome".into()),
         });
     };
-    match review::act(&state.platform.db, &staff.staff, id, body.version, action).await {
+    match review::act(&state, &staff.staff, id, body.version, action).await {
         Ok(app) => Ok(Json(json!({
             "id": app.id,
             "status": app.status().code(),
@@ -175,7 +174,7 @@ async fn act(
             }],
         }),
         Err(ActionError::Stale) => Err(AppError::Conflict { code: "stale" }),
-        Err(e) => Err(pages::action_error(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -185,29 +184,18 @@ async fn attachment(
     Path((id, attachment_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let (id, attachment_id) = (parse_id(&id)?, parse_id(&attachment_id)?);
-    let db = &state.platform.db;
-    let app = review::load_for_staff(db, &staff.staff, id)
-        .await
-        .map_err(pages::action_error)?;
-    let att = procedures::applications::attachments(db, app.id)
-        .await?
-        .into_iter()
-        .find(|a| a.id == attachment_id)
-        .ok_or(AppError::NotFound)?;
-    review::record_view(db, &staff.staff, &app, "attachment.downloaded").await?;
-    let kind =
-        platform::files::FileKind::parse(&att.kind).unwrap_or(platform::files::FileKind::Text);
-    platform::web::stored_file(&state.platform.files, &att.storage_key, &att.filename, kind).await
+    let att = review::attachment(&state, &staff.staff, id, attachment_id).await?;
+    download(&state, &att).await
 }
 
 async fn approvals_waiting(
     State(state): State<Backoffice>,
     staff: CurrentStaff,
 ) -> Result<Response, AppError> {
-    let rows = pages::waiting_for(&state, &staff.staff).await?;
+    let rows = review::waiting_for(&state, &staff.staff).await?;
     let items: Vec<Value> = rows
         .into_iter()
-        .map(|(c, app)| json!({"application_id": app.id, "receipt_number": app.receipt_number, "version": app.version, "case": c.id, "outcome": c.outcome, "step": c.current_step, "step_name": c.steps().get(c.current_step as usize).map(|s| s.name.clone())}))
+        .map(|(c, app)| json!({"application_id": app.id, "receipt_number": app.receipt_number, "version": app.version, "case": c.id, "outcome": c.outcome, "step": c.current_step, "step_name": c.current().map(|s| s.name)}))
         .collect();
     Ok(Json(json!({"items": items})).into_response())
 }
@@ -216,7 +204,7 @@ async fn delegations(
     State(state): State<Backoffice>,
     staff: CurrentStaff,
 ) -> Result<Response, AppError> {
-    let rows = approvals::delegations_of(&state.platform.db, &staff.staff).await?;
+    let rows = approvals_service::delegations_of(&state.platform.db, &staff.staff).await?;
     Ok(Json(json!({"items": rows})).into_response())
 }
 
@@ -242,7 +230,7 @@ async fn delegate(
             detail: Some("starts_at/ends_at must be RFC 3339".into()),
         });
     };
-    match approvals::delegate(
+    match approvals_service::delegate(
         &state.platform.db,
         &staff.staff,
         body.to_staff_id,
@@ -252,11 +240,12 @@ async fn delegate(
     .await
     {
         Ok(id) => Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response()),
-        Err(key) => Err(AppError::Validation {
+        Err(ApprovalError::Store(e)) => Err(e.into()),
+        Err(e) => Err(AppError::Validation {
             fields: vec![platform::web::FieldError {
                 field: "delegation".into(),
-                code: key.into(),
-                message: tr.t(key).to_string(),
+                code: e.key().into(),
+                message: tr.t(e.key()).to_string(),
             }],
         }),
     }
@@ -268,13 +257,9 @@ async fn export_csv(
     Path(id): Path<String>,
     PageQuery(q): PageQuery<ExportQuery>,
 ) -> Result<Response, AppError> {
-    let (p, def) = pages::export_procedure(&state, &staff.staff, &id).await?;
-    let encoding = if matches!(q.encoding.as_str(), "sjis" | "shift_jis" | "cp932") {
-        CsvEncoding::ShiftJis
-    } else {
-        CsvEncoding::Utf8Bom
-    };
-    Ok(exports::csv(&state, &staff.staff, p, def, q.selection(), encoding).await?)
+    let (p, def) = exports::exportable(&state, &staff.staff, parse_id(&id)?).await?;
+    let export = exports::csv(&state, &staff.staff, p, def, q.selection(), q.encoding()).await?;
+    Ok(csv_response(export))
 }
 
 async fn export_xlsx(
@@ -283,6 +268,7 @@ async fn export_xlsx(
     Path(id): Path<String>,
     PageQuery(q): PageQuery<ExportQuery>,
 ) -> Result<Response, AppError> {
-    let (p, def) = pages::export_procedure(&state, &staff.staff, &id).await?;
-    Ok(exports::xlsx(&state, &staff.staff, p, def, q.selection()).await?)
+    let (p, def) = exports::exportable(&state, &staff.staff, parse_id(&id)?).await?;
+    let export = exports::xlsx(&state, &staff.staff, p, def, q.selection()).await?;
+    workbook_response(export).await
 }

@@ -1,32 +1,32 @@
 //! The back office: what a section's staff do with the applications that
 //! arrive, with no paper.
 //!
-//! - [`inbox`]: the section's applications, filtered, counted, paged by key;
-//! - [`review`]: start the review, return for correction, draft a decision and
-//!   move it through the approval route, with optimistic locking and every
-//!   change audited in the same transaction;
-//! - [`approvals`]: approval routes (電子決裁), simple approval, delegation;
-//! - [`notify`]: e-mails to residents from the outbox;
-//! - [`exports`]: CSV / `.xlsx` exports and the grouped workbook;
-//! - [`pages`] and [`api`]: the staff pages under `/staff` and `/api/v1/staff`.
+//! - domain: [`model`] (the inbox's filter and rows, staff actions, export
+//!   selections);
+//! - [`store`]: its SQL (inbox, review, exports, notification recipients);
+//! - [`service`]: the use cases (inbox, review and decisions through the
+//!   `approvals` crate's routes, procedures and routes, exports, notifications);
+//! - web: [`pages`] (under `/staff`), [`api`] (under `/api/v1/staff`) and
+//!   [`web`] (what both share).
 //!
 //! Every query is scoped to the staff member's organisation and section: an
 //! application of another section is "not found".
 
 pub mod api;
-pub mod approvals;
-pub mod exports;
-pub mod inbox;
-pub mod notify;
+pub mod model;
 pub mod pages;
-pub mod review;
+pub mod service;
+pub mod store;
+pub mod web;
 
 use axum::Router;
 use axum::extract::FromRef;
 use platform::Platform;
-use procedures::Procedures;
 
-/// The module's migrations.
+pub use service::Backoffice;
+
+/// The module's migrations. The first also created the approval tables,
+/// which the `approvals` crate owns since it was split out.
 pub const MIGRATIONS: &[platform::db::MigrationSource] = &[platform::db::MigrationSource {
     version: 2026112201,
     description: "backoffice",
@@ -39,13 +39,6 @@ pub const LOCALES: platform::i18n::LocaleSource = platform::i18n::LocaleSource {
     ja: include_str!("../locales/ja.toml"),
     en: include_str!("../locales/en.toml"),
 };
-
-/// The module's state: the platform and the procedures module it works on.
-#[derive(Clone, Debug)]
-pub struct Backoffice {
-    pub platform: Platform,
-    pub procedures: Procedures,
-}
 
 impl FromRef<Backoffice> for Platform {
     fn from_ref(b: &Backoffice) -> Platform {

@@ -235,7 +235,7 @@ fn inbox_bench(
         let mut handles = Vec::new();
         for i in 0..applications {
             let writer = app.procedures.writer.clone();
-            let s = procedures::writer::Submission::New(procedures::writer::NewSubmission {
+            let s = procedures::service::writer::Submission::New(procedures::service::writer::NewSubmission {
                 resident_id: resident.id,
                 organisation_id: org,
                 organisation_code: "240001".into(),

@@ -32,6 +32,7 @@ pub fn locales() -> Vec<LocaleSource> {
         platform::LOCALES,
         platform::JP_LOCALES,
         procedures::LOCALES,
+        approvals::LOCALES,
         backoffice::LOCALES,
         plans::LOCALES,
         faq::LOCALES,
@@ -112,7 +113,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     let faq = faq::Faq::new(platform.clone(), faq_engine_config(&platform.config));
     let opendata = opendata::OpenData::new(platform.clone());
     let mut jobs = platform::jobs::Runner::new();
-    backoffice::notify::register(&mut jobs, platform.clone());
+    backoffice::service::notify::register(&mut jobs, platform.clone());
     let routes = platform::web::router()
         .merge(procedures::router(procedures.clone()))
         .merge(backoffice::router(backoffice.clone()))

@@ -290,7 +290,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let dir = file.parent().map(PathBuf::from).unwrap_or_default();
             let load =
                 |path: &str| std::fs::read_to_string(dir.join(path)).map_err(|e| e.to_string());
-            match procedures::import::import_bundle(&db, &text, load).await {
+            match procedures::service::import::import_bundle(&db, &text, load).await {
                 Ok(report) => {
                     println!(
                         "imported {}: {} sections added, {} procedures added or updated, {} form versions published",

@@ -96,7 +96,7 @@ struct Routes {
 struct RouteEntry {
     organisation: String,
     procedure: String,
-    steps: Vec<backoffice::approvals::Step>,
+    steps: Vec<approvals::model::Step>,
 }
 
 #[derive(Deserialize)]
@@ -194,7 +194,7 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
     }
     for bundle in BUNDLES {
         let text = file(bundle).map_err(anyhow::Error::msg)?;
-        procedures::import::import_bundle(db, &text, file)
+        procedures::service::import::import_bundle(db, &text, file)
             .await
             .map_err(|errors| {
                 anyhow::anyhow!(
@@ -212,11 +212,13 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
         let org = orgs::organisation_by_code(db, &r.organisation)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo route: no organisation {}", r.organisation))?;
-        let p = procedures::catalogue::procedure_by_code(db, org.id, &r.procedure)
+        let p = procedures::service::catalogue::procedure_by_code(db, org.id, &r.procedure)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo route: no procedure {}", r.procedure))?;
-        if backoffice::approvals::route_for(db, p.id).await? != r.steps {
-            backoffice::approvals::set_route(db, org.id, p.id, &r.steps, None).await?;
+        if approvals::service::route_for(db, p.id).await? != r.steps {
+            approvals::service::set_route(db, org.id, p.id, &r.steps, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo route {}: {e}", r.procedure))?;
         }
     }
     for (path, text) in PLANS {

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use calamine::{Data, Reader, Xlsx};
 use common::{DEMO_PASSWORD, TestApp, backends};
 use procedures::form::answers;
-use procedures::writer::{NewSubmission, Submission};
+use procedures::service::writer::{NewSubmission, Submission};
 use serde_json::{Value, json};
 
 const COUNT: usize = 17_000;

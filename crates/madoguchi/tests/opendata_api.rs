@@ -595,8 +595,8 @@ async fn the_platform_publishes_its_procedures_and_monthly_counts() {
         t.app
             .procedures
             .writer
-            .submit(procedures::writer::Submission::New(
-                procedures::writer::NewSubmission {
+            .submit(procedures::service::writer::Submission::New(
+                procedures::service::writer::NewSubmission {
                     resident_id: resident.id,
                     organisation_id: org,
                     organisation_code: "240001".into(),

@@ -241,7 +241,7 @@ async fn publish(app: &TestApp, org: &str, section: &str, code: &str) {
         .replace("{section}", section)
         .replace("{code}", code);
     let dir = repo_root().join("crates/madoguchi/demo");
-    procedures::import::import_bundle(&app.app.platform.db, &bundle, |p: &str| {
+    procedures::service::import::import_bundle(&app.app.platform.db, &bundle, |p: &str| {
         std::fs::read_to_string(dir.join(p)).map_err(|e| e.to_string())
     })
     .await

@@ -16,10 +16,11 @@ use platform::accounts::{self, NewStaff, Role};
 use platform::audit::{self, Actor, Entry};
 use platform::db::{Backend, Db, DbOptions, StoreError, Timestamp};
 use platform::{jobs, orgs, session};
-use procedures::applications::{self, Status};
-use procedures::catalogue::{self, ProcedureInput};
+use procedures::applications::Status;
+use procedures::catalogue::{Procedure, ProcedureInput};
 use procedures::form::FormDefinition;
-use procedures::writer::{NewSubmission, Submission, SubmitError, Writer};
+use procedures::service::writer::{NewSubmission, Submission, SubmitError, Writer};
+use procedures::service::{applications, catalogue};
 use serde_json::json;
 
 async fn open(backend: Backend) -> (Db, TestDb) {
@@ -39,7 +40,7 @@ async fn done(db: Db, tdb: TestDb) {
 struct Fixture {
     org: orgs::Organisation,
     section: orgs::Section,
-    procedure: catalogue::Procedure,
+    procedure: Procedure,
     resident: accounts::Resident,
 }
 

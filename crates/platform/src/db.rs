@@ -238,6 +238,12 @@ impl Db {
         })
     }
 
+    /// A connection of the pool, for reads that several store calls share
+    /// (returned to the pool when dropped). Writes go through [`Db::begin`].
+    pub async fn connection(&self) -> StoreResult<sqlx::pool::PoolConnection<Any>> {
+        Ok(self.inner.pool.acquire().await?)
+    }
+
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("select 1")

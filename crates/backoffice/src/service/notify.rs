@@ -11,6 +11,7 @@
 //! operator configured an SMTP server; without one the jobs are completed and
 //! the log says they were not sent.
 
+use approvals::service as approvals_service;
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -19,6 +20,8 @@ use platform::config::SmtpConfig;
 use platform::i18n::Lang;
 use platform::jobs::{Handler, Job, JobResult, Runner};
 use serde_json::Value;
+
+use crate::store::notify as store;
 
 /// The notification kinds this module sends.
 pub const KINDS: &[&str] = &[
@@ -66,9 +69,6 @@ pub fn register(runner: &mut Runner, platform: Platform) {
     }
 }
 
-/// (e-mail, display name, locale, procedure, procedure in English, receipt number, application id).
-type Recipient = (String, String, String, String, String, Option<String>, i64);
-
 struct Mail {
     to: String,
     subject: String,
@@ -82,15 +82,16 @@ async fn compose(platform: &Platform, job: &Job) -> Result<Option<Mail>, String>
         .and_then(Value::as_i64)
         .ok_or("payload without application_id")?;
     let db = &platform.db;
-    let row: Option<Recipient> = sqlx::query_as(
-        "select r.email, r.display_name, r.locale, p.name, p.name_en, a.receipt_number, a.id from applications a \
-         join residents r on r.id = a.resident_id join procedures p on p.id = a.procedure_id where a.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(db.pool())
-    .await
-    .map_err(|e| e.to_string())?;
-    let Some((email, display_name, locale, procedure, procedure_en, receipt, app_id)) = row else {
+    let Some(store::Recipient {
+        email,
+        display_name,
+        locale,
+        procedure,
+        procedure_en,
+        receipt_number: receipt,
+        application_id: app_id,
+    }) = store::recipient(db, id).await.map_err(|e| e.to_string())?
+    else {
         // The application is gone (a deleted draft): nothing to tell.
         return Ok(None);
     };
@@ -134,16 +135,12 @@ async fn compose(platform: &Platform, job: &Job) -> Result<Option<Mail>, String>
         }
         "notify.decision" => {
             let case = payload.get("case").and_then(Value::as_i64).unwrap_or(0);
-            let (outcome, reason): (String, String) = sqlx::query_as(
-                "select outcome, reason from approval_cases where id = $1 and application_id = $2",
-            )
-            .bind(case)
-            .bind(app_id)
-            .fetch_one(db.pool())
-            .await
-            .map_err(|e| e.to_string())?;
-            args.push(("reason", reason));
-            if outcome == "grant" {
+            let decided = approvals_service::case_of(db, case, app_id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("the decided case is gone")?;
+            args.push(("reason", decided.reason));
+            if decided.outcome == "grant" {
                 "mail.granted"
             } else {
                 "mail.refused"

@@ -2,60 +2,12 @@
 //! and section only, filtered, counted by status, and paged by key (sent time,
 //! id) so a page costs the same at the 100,000th application as at the first.
 
-use chrono::NaiveDate;
 use platform::accounts::Staff;
 use platform::db::{Db, StoreResult, Timestamp};
 use procedures::applications::Status;
 use sqlx::AssertSqlSafe;
 
-/// What the inbox shows.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub procedure_id: Option<i64>,
-    pub status: Option<Status>,
-    /// Received on or after this day (Japan time).
-    pub received_from: Option<NaiveDate>,
-    /// Received on or before this day (Japan time).
-    pub received_to: Option<NaiveDate>,
-    pub unread_only: bool,
-    /// Only applications received before this (sent time, id): the next page.
-    pub before: Option<(Timestamp, i64)>,
-}
-
-/// A row of the inbox.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
-pub struct Row {
-    pub id: i64,
-    pub procedure_id: i64,
-    pub form_version_id: i64,
-    pub procedure_name: String,
-    pub receipt_number: Option<String>,
-    pub status: String,
-    pub submitted_at: Timestamp,
-    pub version: i64,
-    #[serde(skip)]
-    pub answers: String,
-    #[serde(skip)]
-    pub version_seen: Option<i64>,
-}
-
-impl Row {
-    pub fn unread(&self) -> bool {
-        self.version_seen.is_none_or(|v| v < self.version)
-    }
-}
-
-/// The start of a Japan-time day as UTC.
-fn day_start(d: NaiveDate) -> Timestamp {
-    let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("valid offset");
-    let local = d
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight exists")
-        .and_local_timezone(jst)
-        .single()
-        .expect("no DST in Japan");
-    Timestamp(local.with_timezone(&chrono::Utc))
-}
+use crate::model::{Filter, InboxRow, day_start};
 
 /// SQL conditions and their values shared by the list and the counts.
 struct Where {
@@ -143,7 +95,7 @@ impl Where {
 }
 
 /// One page of the inbox, newest first; `limit` rows at most.
-pub async fn page(db: &Db, staff: &Staff, f: &Filter, limit: i64) -> StoreResult<Vec<Row>> {
+pub async fn page(db: &Db, staff: &Staff, f: &Filter, limit: i64) -> StoreResult<Vec<InboxRow>> {
     let mut w = Where::new(staff);
     w.filter(f, true);
     if let Some((t, id)) = f.before {
@@ -166,7 +118,7 @@ pub async fn page(db: &Db, staff: &Staff, f: &Filter, limit: i64) -> StoreResult
     use sqlx::FromRow;
     Ok(rows
         .iter()
-        .map(Row::from_row)
+        .map(InboxRow::from_row)
         .collect::<Result<Vec<_>, _>>()?)
 }
 

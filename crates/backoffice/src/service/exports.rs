@@ -1,148 +1,102 @@
 //! Exports of a procedure's applications for its section: CSV (UTF-8 with
-//! BOM or Shift_JIS) streamed as it is read, `.xlsx` written row by row to a
-//! temporary file, and a workbook grouped by a pair of choices (the high
-//! school's 合否判定資料: one sheet per school and department).
+//! BOM or Shift_JIS) produced page by page as it is read, `.xlsx` written row
+//! by row to a temporary file, and a workbook grouped by a pair of choices
+//! (the high school's 合否判定資料: one sheet per school and department). The
+//! web layer streams what these produce.
 //!
 //! Applications are read in pages of 1,000 by id, so memory stays flat
-//! whatever the number of applications; filters are the inbox's.
+//! whatever the number of applications; filters are the inbox's. Every export
+//! is audited (it hands out personal data).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use export::{Cell, Column, CsvEncoding, CsvRows, ExportRow, XlsxRows};
-use platform::accounts::Staff;
+use platform::accounts::{Role, Staff};
 use platform::audit::{self, Actor};
-use platform::db::{Db, StoreError, Timestamp};
-use platform::i18n::Lang;
+use platform::db::{StoreError, StoreResult, Timestamp};
 use procedures::applications::Status;
 use procedures::catalogue::Procedure;
 use procedures::form::FormDefinition;
 use procedures::form::definition::Kind;
-use sqlx::AssertSqlSafe;
+use procedures::service::catalogue;
+use tokio::sync::mpsc;
 
-use crate::Backoffice;
-use crate::inbox::Filter;
+use crate::model::{Selection, status_ja};
+use crate::service::state::Backoffice;
+use crate::store::exports as store;
 
 const PAGE: i64 = 1000;
 
-/// Which applications to export.
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    pub status: Option<Status>,
-    pub received_from: Option<chrono::NaiveDate>,
-    pub received_to: Option<chrono::NaiveDate>,
+/// Why an export cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// No such procedure of the staff member's section, or it has no form
+    /// (or, for the grouped workbook, no dependent choices).
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
-impl From<&Filter> for Selection {
-    fn from(f: &Filter) -> Selection {
-        Selection {
-            status: f.status,
-            received_from: f.received_from,
-            received_to: f.received_to,
-        }
+/// The procedure `id` with its form, if the staff member's section owns it
+/// and they may export its applications.
+pub async fn exportable(
+    state: &Backoffice,
+    staff: &Staff,
+    id: i64,
+) -> Result<(Procedure, Arc<FormDefinition>), ExportError> {
+    let db = &state.platform.db;
+    let p = catalogue::procedure_by_id(db, id)
+        .await?
+        .ok_or(ExportError::NotFound)?;
+    let mine = p.organisation_id == staff.organisation_id && (p.section_id == staff.section_id);
+    if !mine || !(staff.has(Role::SectionStaff) || staff.has(Role::Approver)) {
+        return Err(ExportError::NotFound);
     }
+    let fid = p.current_form_id.ok_or(ExportError::NotFound)?;
+    let def = state.procedures.forms.get(db, fid).await?;
+    Ok((p, def))
 }
 
 /// Reads the next page of applications of `procedure` after id `after`.
 async fn next_page(
-    db: &Db,
+    state: &Backoffice,
     procedure: &Procedure,
     sel: &Selection,
     after: i64,
-) -> Result<Vec<(i64, ExportRow)>, StoreError> {
-    let mut sql = String::from(
-        "select id, receipt_number, status, submitted_at, answers from applications \
-         where procedure_id = $1 and organisation_id = $2 and status <> 'draft' and id > $3",
-    );
-    let mut n = 4;
-    if sel.status.is_some() {
-        sql.push_str(&format!(" and status = ${n}"));
-        n += 1;
-    }
-    let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("valid offset");
-    let day = |d: chrono::NaiveDate| {
-        Timestamp(
-            d.and_hms_opt(0, 0, 0)
-                .expect("midnight")
-                .and_local_timezone(jst)
-                .single()
-                .expect("no DST")
-                .with_timezone(&chrono::Utc),
-        )
-    };
-    if sel.received_from.is_some() {
-        sql.push_str(&format!(" and submitted_at >= ${n}"));
-        n += 1;
-    }
-    if sel.received_to.is_some() {
-        sql.push_str(&format!(" and submitted_at < ${n}"));
-        n += 1;
-    }
-    sql.push_str(&format!(" order by id limit ${n}"));
-    let mut q = sqlx::query(AssertSqlSafe(sql))
-        .bind(procedure.id)
-        .bind(procedure.organisation_id)
-        .bind(after);
-    if let Some(s) = sel.status {
-        q = q.bind(s.code());
-    }
-    if let Some(d) = sel.received_from {
-        q = q.bind(day(d));
-    }
-    if let Some(d) = sel.received_to.and_then(|d| d.succ_opt()) {
-        q = q.bind(day(d));
-    }
-    let rows = q.bind(PAGE).fetch_all(db.pool()).await?;
-    let tr_ja = |s: &str| -> String {
-        Status::parse(s)
-            .map(|st| status_ja(st).to_string())
-            .unwrap_or_else(|| s.to_string())
-    };
-    use sqlx::Row;
-    rows.iter()
+) -> StoreResult<Vec<(i64, ExportRow)>> {
+    let rows = store::next_page(&state.platform.db, procedure, sel, after, PAGE).await?;
+    Ok(rows
+        .into_iter()
         .map(|r| {
-            let id: i64 = r.try_get(0)?;
-            let submitted: Option<Timestamp> = r.try_get(3)?;
-            let answers: String = r.try_get(4)?;
-            Ok((
-                id,
+            let status = Status::parse(&r.status)
+                .map(|st| status_ja(st).to_string())
+                .unwrap_or(r.status);
+            (
+                r.id,
                 ExportRow {
-                    receipt_number: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-                    status: tr_ja(&r.try_get::<String, _>(2)?),
-                    submitted_at: submitted
+                    receipt_number: r.receipt_number.unwrap_or_default(),
+                    status,
+                    submitted_at: r
+                        .submitted_at
                         .map(|t| t.jst().format("%Y-%m-%d %H:%M").to_string())
                         .unwrap_or_default(),
-                    answers: serde_json::from_str(&answers).unwrap_or_default(),
+                    answers: serde_json::from_str(&r.answers).unwrap_or_default(),
                 },
-            ))
+            )
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(StoreError::from)
-}
-
-/// Status names as exported (Japanese: the exports are for the section's work).
-fn status_ja(s: Status) -> &'static str {
-    match s {
-        Status::Draft => "下書き",
-        Status::Submitted => "送信済",
-        Status::InReview => "処理中",
-        Status::Returned => "差し戻し",
-        Status::Completed => "処理完了",
-        Status::Rejected => "申請却下",
-        Status::Withdrawn => "取下げ",
-    }
+        .collect())
 }
 
 /// Records the export in the audit log (it hands out personal data).
 async fn record(
-    db: &Db,
+    state: &Backoffice,
     staff: &Staff,
     procedure: &Procedure,
     format: &str,
 ) -> Result<(), StoreError> {
-    let mut tx = db.begin().await?;
+    let mut tx = state.platform.db.begin().await?;
     audit::append(
         &mut tx,
         audit::Entry {
@@ -163,25 +117,14 @@ fn file_name(procedure: &Procedure, ext: &str) -> String {
     format!("{}-{date}.{ext}", procedure.code)
 }
 
-fn disposition(name: &str) -> HeaderValue {
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    HeaderValue::from_str(&format!(
-        "attachment; filename=\"export.{}\"; filename*=UTF-8''{encoded}",
-        name.rsplit('.').next().unwrap_or("bin")
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+/// A CSV export being produced: its chunks as they are encoded.
+pub struct CsvExport {
+    pub file_name: String,
+    pub encoding: CsvEncoding,
+    pub chunks: mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
 }
 
-/// Streams the CSV export: rows are read, encoded and sent page by page.
+/// Starts the CSV export: rows are read, encoded and handed on page by page.
 pub async fn csv(
     state: &Backoffice,
     staff: &Staff,
@@ -189,9 +132,9 @@ pub async fn csv(
     def: Arc<FormDefinition>,
     sel: Selection,
     encoding: CsvEncoding,
-) -> Result<Response, StoreError> {
+) -> Result<CsvExport, StoreError> {
     record(
-        &state.platform.db,
+        state,
         staff,
         &procedure,
         if encoding == CsvEncoding::ShiftJis {
@@ -201,9 +144,9 @@ pub async fn csv(
         },
     )
     .await?;
-    let db = state.platform.db.clone();
-    let name = file_name(&procedure, "csv");
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let state = state.clone();
+    let file_name = file_name(&procedure, "csv");
+    let (tx, rx) = mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     tokio::spawn(async move {
         let columns: Vec<Column> = export::columns(&def);
         let mut w = CsvRows::new(encoding);
@@ -212,7 +155,7 @@ pub async fn csv(
         }
         let mut after = 0;
         loop {
-            let page = match next_page(&db, &procedure, &sel, after).await {
+            let page = match next_page(&state, &procedure, &sel, after).await {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::error!(error = %e, "export failed");
@@ -239,27 +182,16 @@ pub async fn csv(
             );
         }
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    let mut res = Body::from_stream(stream).into_response();
-    let ct = match encoding {
-        CsvEncoding::Utf8Bom => "text/csv; charset=utf-8",
-        CsvEncoding::ShiftJis => "text/csv; charset=Shift_JIS",
-    };
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
-    res.headers_mut()
-        .insert(header::CONTENT_DISPOSITION, disposition(&name));
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(res)
+    Ok(CsvExport {
+        file_name,
+        encoding,
+        chunks: rx,
+    })
 }
 
 /// A temporary directory for one export, removed when dropped.
-struct TempDir(std::path::PathBuf);
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
 
 impl Drop for TempDir {
     fn drop(&mut self) {
@@ -278,56 +210,25 @@ fn temp_dir(state: &Backoffice) -> std::io::Result<TempDir> {
     Ok(TempDir(dir))
 }
 
-/// Streams a finished file, then removes its directory.
-async fn send_file(
-    dir: TempDir,
-    path: std::path::PathBuf,
-    name: &str,
-) -> Result<Response, StoreError> {
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| StoreError::Conflict(e.to_string()))?;
-    let stream = futures_util::stream::unfold((file, Some(dir)), |(mut file, dir)| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => {
-                drop(dir);
-                None
-            }
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(buf), (file, dir)))
-            }
-            Err(e) => Some((Err(e), (file, None))),
-        }
-    });
-    let mut res = Body::from_stream(stream).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-    );
-    res.headers_mut()
-        .insert(header::CONTENT_DISPOSITION, disposition(name));
-    res.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(res)
+/// A finished workbook in a temporary directory, removed once it is dropped
+/// (the web layer drops it when the file has been sent).
+#[derive(Debug)]
+pub struct WorkbookExport {
+    pub file_name: String,
+    pub path: PathBuf,
+    pub dir: TempDir,
 }
 
 /// The `.xlsx` export: rows go from the database to the worksheet's temporary
-/// file through a small channel, then the finished file is streamed.
+/// file through a small channel.
 pub async fn xlsx(
     state: &Backoffice,
     staff: &Staff,
     procedure: Procedure,
     def: Arc<FormDefinition>,
     sel: Selection,
-) -> Result<Response, StoreError> {
-    record(&state.platform.db, staff, &procedure, "xlsx").await?;
+) -> Result<WorkbookExport, StoreError> {
+    record(state, staff, &procedure, "xlsx").await?;
     let dir = temp_dir(state).map_err(|e| StoreError::Conflict(e.to_string()))?;
     let path = dir.0.join("export.xlsx");
     let columns = export::columns(&def);
@@ -346,7 +247,7 @@ pub async fn xlsx(
     let columns = export::columns(&def);
     let mut after = 0;
     loop {
-        let page = next_page(&state.platform.db, &procedure, &sel, after).await?;
+        let page = next_page(state, &procedure, &sel, after).await?;
         let Some(last) = page.last().map(|(id, _)| *id) else {
             break;
         };
@@ -370,7 +271,11 @@ pub async fn xlsx(
         .await
         .map_err(|e| StoreError::Conflict(e.to_string()))?
         .map_err(StoreError::Conflict)?;
-    send_file(dir, path, &file_name(&procedure, "xlsx")).await
+    Ok(WorkbookExport {
+        file_name: file_name(&procedure, "xlsx"),
+        path,
+        dir,
+    })
 }
 
 /// A sheet of the grouped workbook: its title and rows.
@@ -398,11 +303,11 @@ pub async fn grouped(
     procedure: Procedure,
     def: Arc<FormDefinition>,
     sel: Selection,
-) -> Result<Response, StoreError> {
+) -> Result<WorkbookExport, ExportError> {
     let Some((parent, child)) = grouping(&def) else {
-        return Err(StoreError::NotFound);
+        return Err(ExportError::NotFound);
     };
-    record(&state.platform.db, staff, &procedure, "xlsx-grouped").await?;
+    record(state, staff, &procedure, "xlsx-grouped").await?;
     let columns: Vec<Column> = export::columns(&def)
         .into_iter()
         .filter(|c| !matches!(c.header.as_str(), "状況" | "送信日時"))
@@ -413,7 +318,7 @@ pub async fn grouped(
         std::collections::BTreeMap::new();
     let mut after = 0;
     loop {
-        let page = next_page(&state.platform.db, &procedure, &sel, after).await?;
+        let page = next_page(state, &procedure, &sel, after).await?;
         let Some(last) = page.last().map(|(id, _)| *id) else {
             break;
         };
@@ -446,7 +351,11 @@ pub async fn grouped(
         .await
         .map_err(|e| StoreError::Conflict(e.to_string()))?
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
-    send_file(dir, path, &file_name(&procedure, "by-group.xlsx")).await
+    Ok(WorkbookExport {
+        file_name: file_name(&procedure, "by-group.xlsx"),
+        path,
+        dir,
+    })
 }
 
 fn option_position(
@@ -458,8 +367,8 @@ fn option_position(
         return (usize::MAX, value.to_string());
     };
     let options = procedures::form::answers::options_for(&q.kind, answers);
-    match options.iter().position(|o| o.value == value) {
-        Some(i) => (i, options[i].label.clone()),
+    match options.iter().enumerate().find(|(_, o)| o.value == value) {
+        Some((i, o)) => (i, o.label.clone()),
         None => (
             usize::MAX,
             if value.is_empty() {
@@ -469,9 +378,4 @@ fn option_position(
             },
         ),
     }
-}
-
-/// The label of a language-independent status for exports (used by the API too).
-pub fn status_label(s: Status, _lang: Lang) -> &'static str {
-    status_ja(s)
 }
