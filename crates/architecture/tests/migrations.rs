@@ -105,14 +105,18 @@ fn every_migration_has_its_twin_and_is_listed() {
             sqlite, postgres,
             "{krate}: every migration has a SQLite and a PostgreSQL twin of the same name"
         );
-        let lib = std::fs::read_to_string(root().join(format!("crates/{krate}/src/lib.rs"))).unwrap();
+        let lib =
+            std::fs::read_to_string(root().join(format!("crates/{krate}/src/lib.rs"))).unwrap();
         for name in &sqlite {
             let version = name.split('_').next().unwrap();
             assert!(
                 version.len() == 10 && version.bytes().all(|b| b.is_ascii_digit()),
                 "{krate}/{name}: migrations are named YYYYMMDDNN_<module>.sql"
             );
-            assert!(versions.insert(version.to_string()), "version {version} is used twice");
+            assert!(
+                versions.insert(version.to_string()),
+                "version {version} is used twice"
+            );
             for backend in ["sqlite", "postgres"] {
                 let include = format!("../migrations/{backend}/{name}");
                 assert!(

@@ -19,7 +19,7 @@ use platform::{jobs, orgs, session};
 use procedures::applications::Status;
 use procedures::catalogue::{Procedure, ProcedureInput};
 use procedures::form::FormDefinition;
-use procedures::service::writer::{NewSubmission, Submission, SubmitError, Writer};
+use procedures::service::writer::{NewSubmission, Submission, SubmitError, Writer, write_batch};
 use procedures::service::{applications, catalogue};
 use serde_json::json;
 
@@ -576,4 +576,121 @@ async fn an_unknown_database_scheme_is_refused_loudly() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("unsupported database URL scheme"), "{err}");
+}
+
+/// A submission that conflicts while its batch is being written settles
+/// alone; the rest of the batch commits. PostgreSQL only: the conflicts come
+/// from another transaction writing at the same moment (another node), which
+/// SQLite's single writer rules out. Before, one conflict failed the batch
+/// (up to 256 residents got a 500).
+#[tokio::test]
+async fn a_conflict_while_writing_fails_its_own_submission_not_the_batch() {
+    for backend in backends() {
+        if backend != Backend::Postgres {
+            continue;
+        }
+        let (db, tdb) = open(backend).await;
+        let f = fixture(&db).await;
+        let new = |key: &str, hash: &str| NewSubmission {
+            resident_id: f.resident.id,
+            organisation_id: f.org.id,
+            organisation_code: f.org.code.clone(),
+            section_id: f.section.id,
+            procedure_id: f.procedure.id,
+            form_version_id: f.procedure.current_form_id.unwrap(),
+            answers: "{\"note\":\"x\"}".into(),
+            idempotency_key: key.into(),
+            request_hash: hash.into(),
+        };
+
+        // 1. The same key written by another node while this batch writes:
+        // the same request replays what that node wrote.
+        let mut other = db.begin().await.unwrap();
+        let theirs: i64 = sqlx::query_scalar(
+            "insert into applications (organisation_id, section_id, procedure_id, form_version_id, resident_id, \
+             status, answers, receipt_number, fiscal_year, idempotency_key, request_hash, created_at, updated_at, \
+             submitted_at) values ($1, $2, $3, $4, $5, 'submitted', '{}', 'OTHER-NODE-1', 2026, 'race', 'h', $6, $6, $6) \
+             returning id",
+        )
+        .bind(f.org.id)
+        .bind(f.section.id)
+        .bind(f.procedure.id)
+        .bind(f.procedure.current_form_id.unwrap())
+        .bind(f.resident.id)
+        .bind(Timestamp::now())
+        .fetch_one(&mut *other)
+        .await
+        .unwrap();
+        let batch = vec![
+            Submission::New(new("race", "h")),
+            Submission::New(new("alone", "h2")),
+        ];
+        let writing = {
+            let db = db.clone();
+            tokio::spawn(async move { write_batch(&db, &batch).await })
+        };
+        // The batch's insert waits for the other transaction's key…
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        other.commit().await.unwrap();
+        let results = writing.await.unwrap().expect("the batch commits");
+        match &results[0] {
+            Ok(s) => {
+                assert!(s.replayed, "the other node's application is the answer");
+                assert_eq!(s.application.id, theirs);
+            }
+            Err(e) => panic!("the repeated key replays, not {e:?}"),
+        }
+        match &results[1] {
+            Ok(s) => assert!(!s.replayed && s.application.receipt_number.is_some()),
+            Err(e) => panic!("the rest of the batch commits, not {e:?}"),
+        }
+
+        // 2. A draft saved again while it is being sent: that one alone is
+        // refused, the rest of the batch commits.
+        let draft = applications::create_draft(&db, f.resident.id, &f.procedure)
+            .await
+            .unwrap();
+        let mut other = db.begin().await.unwrap();
+        sqlx::query("update applications set answers = '{\"note\":\"later\"}', version = version + 1 where id = $1")
+            .bind(draft.id)
+            .execute(&mut *other)
+            .await
+            .unwrap();
+        let batch = vec![
+            Submission::Existing {
+                application_id: draft.id,
+                resident_id: f.resident.id,
+                answers: "{\"note\":\"x\"}".into(),
+            },
+            Submission::New(new("after-the-draft", "h3")),
+        ];
+        let writing = {
+            let db = db.clone();
+            tokio::spawn(async move { write_batch(&db, &batch).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        other.commit().await.unwrap();
+        let results = writing.await.unwrap().expect("the batch commits");
+        assert!(
+            matches!(results[0], Err(SubmitError::Changed)),
+            "the changed draft is refused alone: {:?}",
+            results[0]
+        );
+        assert!(
+            results[1].is_ok(),
+            "the rest of the batch commits: {:?}",
+            results[1]
+        );
+        let status: String = sqlx::query_scalar("select status from applications where id = $1")
+            .bind(draft.id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            status, "draft",
+            "nothing of the refused submission was written"
+        );
+        assert_eq!(audit::verify(&db).await.unwrap().broken, None);
+        done(db, tdb).await;
+    }
 }

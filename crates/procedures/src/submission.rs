@@ -48,6 +48,10 @@ pub enum SubmitError {
     InvalidTransition(Status),
     #[error("idempotency key reused with a different request")]
     KeyReused,
+    /// The draft changed while it was being sent (saved again from another
+    /// tab or device): nothing was sent; the resident checks it and sends again.
+    #[error("the application changed while it was being sent")]
+    Changed,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the submission writer has stopped")]

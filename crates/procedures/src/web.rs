@@ -52,6 +52,9 @@ impl From<SubmitError> for AppError {
             SubmitError::KeyReused => AppError::Conflict {
                 code: "idempotency_key_reused",
             },
+            SubmitError::Changed => AppError::Conflict {
+                code: "application_changed",
+            },
             SubmitError::Store(e) => AppError::internal(e),
             SubmitError::Stopped => {
                 AppError::internal(anyhow::anyhow!("submission writer stopped"))

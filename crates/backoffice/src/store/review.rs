@@ -22,22 +22,33 @@ pub async fn for_staff(db: &Db, staff: &Staff, id: i64) -> StoreResult<Option<Ap
     .await?)
 }
 
-/// The same, read inside a write transaction.
+/// The same, read inside a write transaction and locked until it ends (on
+/// PostgreSQL; SQLite's write transaction locks everything): the application
+/// is the first row an action locks, before the audit chain's head, the order
+/// every writer follows.
 pub async fn for_staff_in(
     tx: &mut WriteTx,
     staff: &Staff,
     id: i64,
 ) -> StoreResult<Option<Application>> {
-    Ok(sqlx::query_as(concat!(
-        "select ",
-        application_columns!(),
-        " from applications where id = $1 and organisation_id = $2 and section_id = $3 and status <> 'draft'"
-    ))
-    .bind(id)
-    .bind(staff.organisation_id)
-    .bind(staff.section_id)
-    .fetch_optional(&mut **tx)
-    .await?)
+    let sql = tx.pick(
+        concat!(
+            "select ",
+            application_columns!(),
+            " from applications where id = $1 and organisation_id = $2 and section_id = $3 and status <> 'draft'"
+        ),
+        concat!(
+            "select ",
+            application_columns!(),
+            " from applications where id = $1 and organisation_id = $2 and section_id = $3 and status <> 'draft' for update"
+        ),
+    );
+    Ok(sqlx::query_as(sql)
+        .bind(id)
+        .bind(staff.organisation_id)
+        .bind(staff.section_id)
+        .fetch_optional(&mut **tx)
+        .await?)
 }
 
 /// Sets the status if the application is still at `version` (the version

@@ -425,6 +425,11 @@ async fn submit(
         Err(SubmitError::InvalidTransition(_)) => {
             Ok(Redirect::to(&format!("/applications/{id}")).into_response())
         }
+        // Saved again (another tab, another device) while it was being sent:
+        // the resident sees it as it is now and sends it again.
+        Err(SubmitError::Changed) => {
+            Ok(Redirect::to(&format!("/applications/{id}/check")).into_response())
+        }
         Err(e) => Err(e.into()),
     }
 }

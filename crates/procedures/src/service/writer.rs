@@ -16,15 +16,27 @@
 //!    the same key with the same request) or refused (the key reused with
 //!    another request, an application no longer a draft);
 //! 3. [`reserve_receipts`], one counter update per organisation and fiscal year;
-//! 4. [`write`] the new applications and the sent drafts;
+//! 4. [`write`] the new applications and the sent drafts (a key another
+//!    transaction wrote meanwhile, or a draft saved again meanwhile, settles
+//!    that submission alone: replayed, refused, or [`SubmitError::Changed`]);
 //! 5. [`record`] their history events (with the answers), audit records (one
 //!    chain extension) and outbox jobs (notify the resident);
 //!
 //! and then [`results`] answers every submission in the batch's order.
 //!
-//! Refusals are decided before anything is written, so they never disturb the
-//! rest of the batch. If the transaction fails, every submission of the batch
-//! gets the error and none is acknowledged: clients retry with the same key.
+//! Refusals are decided before anything is written, or settled one by one
+//! while writing, so one submission never fails the rest of its batch. Only a
+//! failure of the transaction itself (the database gone) fails every
+//! submission of the batch, and then none is acknowledged: clients retry with
+//! the same key.
+//!
+//! Rows are locked in one order everywhere: receipt counters (by
+//! organisation), then applications (by id), then the audit chain's head.
+//! Receipt numbers are unique per organisation and fiscal year and increase
+//! with time, but may have gaps: a number reserved for a submission that
+//! turns out, while writing, to be a replay or to be refused is not reused
+//! (reusing it would need the counter to be locked until commit across a
+//! whole batch on every node).
 
 use std::collections::HashMap;
 
@@ -95,8 +107,10 @@ async fn run(db: platform::Db, mut rx: mpsc::Receiver<(Submission, Reply)>) {
     }
 }
 
-/// Writes one batch in one transaction; the result of each submission, in order.
-async fn write_batch(
+/// Writes one batch in one transaction; the result of each submission, in
+/// order. The writer task calls it; it is public so tests and tools can write
+/// a batch they made themselves.
+pub async fn write_batch(
     db: &platform::Db,
     batch: &[Submission],
 ) -> StoreResult<Vec<Result<Submitted, SubmitError>>> {
@@ -106,10 +120,10 @@ async fn write_batch(
     let found = find(&mut tx, batch).await?;
     let plan = decide(batch, &found);
     let mut receipts = reserve_receipts(&mut tx, &plan, fy).await?;
-    let written = write(&mut tx, &plan, &mut receipts, now).await?;
-    record(&mut tx, &written, now).await?;
+    let outcome = write(&mut tx, &plan, &mut receipts, now).await?;
+    record(&mut tx, &outcome.written, now).await?;
     tx.commit().await?;
-    results(plan, written)
+    results(plan, outcome)
 }
 
 /// What the batch refers to that is already stored.
@@ -302,34 +316,64 @@ struct Written {
     answers: String,
 }
 
-/// Step 4: inserts the new applications (one statement) and sends the drafts;
-/// what was written, by position in the batch.
+/// What step 4 did: the submissions written, by position in the batch, and
+/// those that turned out, while writing, not to need writing (another
+/// transaction wrote their key meanwhile) or not to be writable (the draft
+/// changed meanwhile). Only these fail or replay; the rest of the batch commits.
+struct Outcome {
+    written: HashMap<usize, Written>,
+    decided: HashMap<usize, Result<Submitted, SubmitError>>,
+}
+
+/// Step 4: inserts the new applications (one statement) and sends the drafts.
 async fn write(
     tx: &mut WriteTx,
     plan: &BatchPlan<'_>,
     receipts: &mut Receipts,
     now: Timestamp,
-) -> StoreResult<HashMap<usize, Written>> {
-    let mut written: HashMap<usize, Written> = HashMap::new();
+) -> StoreResult<Outcome> {
+    let mut out = Outcome {
+        written: HashMap::new(),
+        decided: HashMap::new(),
+    };
     let mut rows = Vec::with_capacity(plan.inserts.len());
     for n in &plan.inserts {
         rows.push((*n, receipts.take(n.organisation_id)?));
     }
     let mut inserted =
         submissions::insert_submitted(tx, &rows, i64::from(receipts.fy), now).await?;
+    // Keys another transaction wrote between step 1 and the insert (the
+    // same request sent to two nodes at once): what it wrote is the answer.
+    let skipped: Vec<(i64, &str)> = plan
+        .inserts
+        .iter()
+        .filter(|n| !inserted.contains_key(&(n.resident_id, n.idempotency_key.clone())))
+        .map(|n| (n.resident_id, n.idempotency_key.as_str()))
+        .collect();
+    let meanwhile = submissions::by_idempotency_keys(tx, &skipped).await?;
+    // Drafts in one order (by id) across concurrent writers.
+    let mut sends: Vec<(usize, &Application, &String)> = plan
+        .plans
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| match p {
+            Plan::SendDraft { app, answers, .. } => Some((i, app, answers)),
+            _ => None,
+        })
+        .collect();
+    sends.sort_by_key(|(_, app, _)| app.id);
     for (i, p) in plan.plans.iter().enumerate() {
-        match p {
-            Plan::Insert(k) => {
-                let n = plan
-                    .inserts
-                    .get(*k)
-                    .ok_or_else(|| StoreError::Conflict("a planned insert is missing".into()))?;
-                let app = inserted
-                    .remove(&(n.resident_id, n.idempotency_key.clone()))
-                    .ok_or_else(|| {
-                        StoreError::Conflict("inserted application not returned".into())
-                    })?;
-                written.insert(
+        let Plan::Insert(k) = p else {
+            continue;
+        };
+        let n = plan
+            .inserts
+            .get(*k)
+            .ok_or_else(|| StoreError::Conflict("a planned insert is missing".into()))?;
+        let key = (n.resident_id, n.idempotency_key.clone());
+        match inserted.remove(&key) {
+            Some(app) => {
+                out.written.insert(
                     i,
                     Written {
                         app,
@@ -338,15 +382,31 @@ async fn write(
                     },
                 );
             }
-            Plan::SendDraft { app, answers, .. } => {
-                let (receipt, fiscal_year) = match (&app.receipt_number, app.fiscal_year) {
-                    (Some(r), Some(f)) => (r.clone(), f),
-                    _ => (receipts.take(app.organisation_id)?, i64::from(receipts.fy)),
+            None => {
+                let result = match meanwhile.get(&key) {
+                    Some((app, hash)) if hash.as_deref() == Some(n.request_hash.as_str()) => {
+                        Ok(Submitted {
+                            application: app.clone(),
+                            replayed: true,
+                        })
+                    }
+                    Some(_) => Err(SubmitError::KeyReused),
+                    None => Err(SubmitError::Store(StoreError::Conflict(
+                        "an application under this key was neither written nor found".into(),
+                    ))),
                 };
-                let updated = submissions::send_draft(tx, app, answers, &receipt, fiscal_year, now)
-                    .await?
-                    .ok_or_else(|| StoreError::Conflict("application changed meanwhile".into()))?;
-                written.insert(
+                out.decided.insert(i, result);
+            }
+        }
+    }
+    for (i, app, answers) in sends {
+        let (receipt, fiscal_year) = match (&app.receipt_number, app.fiscal_year) {
+            (Some(r), Some(f)) => (r.clone(), f),
+            _ => (receipts.take(app.organisation_id)?, i64::from(receipts.fy)),
+        };
+        match submissions::send_draft(tx, app, answers, &receipt, fiscal_year, now).await? {
+            Some(updated) => {
+                out.written.insert(
                     i,
                     Written {
                         app: updated,
@@ -355,10 +415,13 @@ async fn write(
                     },
                 );
             }
-            Plan::Done(_) | Plan::SameAs(_) => {}
+            // Saved again while it was being sent: this one alone is refused.
+            None => {
+                out.decided.insert(i, Err(SubmitError::Changed));
+            }
         }
     }
-    Ok(written)
+    Ok(out)
 }
 
 /// Step 5: history, audit and outbox for everything written.
@@ -419,20 +482,27 @@ async fn record(
 /// The result of every submission, in the batch's order.
 fn results(
     plan: BatchPlan<'_>,
-    mut written: HashMap<usize, Written>,
+    outcome: Outcome,
 ) -> StoreResult<Vec<Result<Submitted, SubmitError>>> {
+    let Outcome {
+        mut written,
+        mut decided,
+    } = outcome;
     let mut out: Vec<Result<Submitted, SubmitError>> = Vec::with_capacity(plan.plans.len());
     for (i, p) in plan.plans.into_iter().enumerate() {
         let result = match p {
             Plan::Done(r) => r,
             Plan::Insert(_) | Plan::SendDraft { .. } => {
-                let w = written.remove(&i).ok_or_else(|| {
-                    StoreError::Conflict("a written submission is missing".into())
-                })?;
-                Ok(Submitted {
-                    application: w.app,
-                    replayed: false,
-                })
+                match (written.remove(&i), decided.remove(&i)) {
+                    (Some(w), _) => Ok(Submitted {
+                        application: w.app,
+                        replayed: false,
+                    }),
+                    (None, Some(r)) => r,
+                    (None, None) => Err(SubmitError::Store(StoreError::Conflict(
+                        "a written submission is missing".into(),
+                    ))),
+                }
             }
             Plan::SameAs(first) => match out.get(first) {
                 Some(Ok(s)) => Ok(Submitted {

@@ -56,21 +56,31 @@ pub async fn for_resident(db: &Db, id: i64, resident_id: i64) -> StoreResult<Opt
     .await?)
 }
 
-/// The same, read inside a write transaction.
+/// The same, read inside a write transaction and locked until it ends (on
+/// PostgreSQL; SQLite's write transaction locks everything): the application
+/// comes before the audit chain's head in every writer's lock order.
 pub async fn for_resident_in(
     tx: &mut WriteTx,
     id: i64,
     resident_id: i64,
 ) -> StoreResult<Option<Application>> {
-    Ok(sqlx::query_as(concat!(
-        "select ",
-        application_columns!(),
-        " from applications where id = $1 and resident_id = $2"
-    ))
-    .bind(id)
-    .bind(resident_id)
-    .fetch_optional(&mut **tx)
-    .await?)
+    let sql = tx.pick(
+        concat!(
+            "select ",
+            application_columns!(),
+            " from applications where id = $1 and resident_id = $2"
+        ),
+        concat!(
+            "select ",
+            application_columns!(),
+            " from applications where id = $1 and resident_id = $2 for update"
+        ),
+    );
+    Ok(sqlx::query_as(sql)
+        .bind(id)
+        .bind(resident_id)
+        .fetch_optional(&mut **tx)
+        .await?)
 }
 
 pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Application>> {

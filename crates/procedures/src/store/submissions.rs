@@ -142,7 +142,9 @@ pub async fn reserve_receipt_numbers(
 }
 
 /// Inserts new submitted applications (one statement), each with its receipt
-/// number; returns them by (resident, idempotency key).
+/// number; returns those inserted by (resident, idempotency key). A key
+/// another transaction wrote meanwhile (another node, the same retry) is
+/// skipped, not an error: the caller reads what was written under it.
 pub async fn insert_submitted(
     tx: &mut WriteTx,
     rows: &[(&NewSubmission, String)],
@@ -158,7 +160,7 @@ pub async fn insert_submitted(
         concat!(
             "insert into applications (organisation_id, section_id, procedure_id, form_version_id, resident_id, status, \
              answers, receipt_number, fiscal_year, idempotency_key, request_hash, created_at, updated_at, submitted_at) \
-             values {} returning ",
+             values {} on conflict (resident_id, idempotency_key) do nothing returning ",
             application_columns!(),
             ", idempotency_key"
         ),
