@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::analysis::Analyzer;
-use crate::store::Logged;
+use crate::model::Logged;
 
 /// The longest question kept in the log (characters).
 pub const MAX_LOGGED_CHARS: usize = 500;

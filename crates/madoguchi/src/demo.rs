@@ -252,9 +252,9 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
             })?;
         }
     }
-    if faq::store::entries(db, None).await?.is_empty() {
+    if faq::service::entries::list(db, None).await?.is_empty() {
         let (rows, errors) = faq::entry::parse_csv(FAQ);
-        faq::store::import(
+        faq::service::entries::import(
             db,
             rows,
             errors,
@@ -264,15 +264,16 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
             platform::audit::Actor::System,
         )
         .await
-        .map_err(|errors| {
-            anyhow::anyhow!(
+        .map_err(|e| match e {
+            faq::service::EntryError::Invalid(errors) => anyhow::anyhow!(
                 "demo FAQ: {}",
                 errors
                     .iter()
                     .map(|e| format!("line {} {}: {} {}", e.line, e.column, e.code, e.value))
                     .collect::<Vec<_>>()
                     .join("; ")
-            )
+            ),
+            other => anyhow::anyhow!("demo FAQ: {other}"),
         })?;
     }
     let password = people.password.clone();
