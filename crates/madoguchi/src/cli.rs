@@ -332,7 +332,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            match plans::store::load(&db, &plan, replace, platform::audit::Actor::Cli).await {
+            match plans::service::plans::load(&db, &plan, replace, platform::audit::Actor::Cli)
+                .await
+            {
                 Ok(Some(id)) => {
                     println!("imported {} as plan {id}", file.display());
                     Ok(ExitCode::SUCCESS)
@@ -345,12 +347,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     );
                     Ok(ExitCode::from(2))
                 }
-                Err(platform::StoreError::Conflict(problems)) => {
+                Err(plans::service::PlanFileError::Invalid(problems)) => {
                     eprintln!(
                         "{} was not imported; nothing was changed. Problems:",
                         file.display()
                     );
-                    for p in problems.split("; ") {
+                    for p in problems {
                         eprintln!("  {p}");
                     }
                     Ok(ExitCode::from(2))
@@ -381,7 +383,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let catalogue = platform::i18n::Catalogue::load(&crate::app::locales(), None)?;
             let tr =
                 platform::i18n::Tr::new(std::sync::Arc::new(catalogue), platform::i18n::Lang::En);
-            match plans::inventory::import(
+            match plans::service::inventory::import(
                 &db,
                 org.id,
                 &bytes,
@@ -402,7 +404,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     }
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(errors) => {
+                Err(plans::service::ImportError::Rows(errors)) => {
                     eprintln!(
                         "{} was not imported; nothing was changed. Problems:",
                         file.display()

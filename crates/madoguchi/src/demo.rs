@@ -222,7 +222,7 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
     for (path, text) in PLANS {
         let plan: plans::data::PlanFile =
             toml::from_str(text).map_err(|e| anyhow::anyhow!("demo plan {path}: {e}"))?;
-        plans::store::load(db, &plan, false, platform::audit::Actor::System)
+        plans::service::plans::load(db, &plan, false, platform::audit::Actor::System)
             .await
             .map_err(|e| anyhow::anyhow!("demo plan {path}: {e}"))?;
     }
@@ -230,8 +230,11 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
         let org = orgs::organisation_by_code(db, code)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo inventory {name}: no organisation {code}"))?;
-        if plans::inventory::items(db, org.id).await?.is_empty() {
-            plans::inventory::import(
+        if plans::service::inventory::items(db, org.id)
+            .await?
+            .is_empty()
+        {
+            plans::service::inventory::import(
                 db,
                 org.id,
                 bytes,
@@ -240,7 +243,7 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
                 platform::audit::Actor::System,
             )
             .await
-            .map_err(|errors| {
+            .map_err(|plans::service::ImportError::Rows(errors)| {
                 anyhow::anyhow!(
                     "demo inventory {name}: {}",
                     errors
