@@ -171,7 +171,9 @@ fn parse(bytes: &[u8], strict: bool) -> (Vec<(usize, Entry)>, Vec<RowError>) {
             continue;
         }
         let get = |i: usize| -> String {
-            idx[i]
+            idx.get(i)
+                .copied()
+                .flatten()
                 .and_then(|j| record.get(j))
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default()

@@ -120,12 +120,7 @@ pub async fn insert_in(
 
 /// Updates an entry from the version `old` was read at (another write since
 /// is a conflict), with its new version's snapshot.
-pub async fn update_in(
-    tx: &mut WriteTx,
-    old: &Stored,
-    e: &Entry,
-    by: &Actor,
-) -> StoreResult<()> {
+pub async fn update_in(tx: &mut WriteTx, old: &Stored, e: &Entry, by: &Actor) -> StoreResult<()> {
     let now = Timestamp::now().to_db_string();
     let version = old.version + 1;
     let done = sqlx::query(

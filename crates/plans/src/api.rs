@@ -208,15 +208,15 @@ async fn get_plan(
     more.push((
         "kpis",
         json!(
-        kpis.iter()
-            .map(|k| kpi_json(
-                &plan,
-                k.kpi
-                    .project_id
-                    .and_then(|id| projects.iter().find(|p| p.id == id)),
-                k
-            ))
-            .collect::<Vec<_>>()
+            kpis.iter()
+                .map(|k| kpi_json(
+                    &plan,
+                    k.kpi
+                        .project_id
+                        .and_then(|id| projects.iter().find(|p| p.id == id)),
+                    k
+                ))
+                .collect::<Vec<_>>()
         ),
     ));
     more.push((

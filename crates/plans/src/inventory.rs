@@ -195,6 +195,11 @@ pub fn parse_fy(s: &str) -> Result<Option<i64>, String> {
     Err(s.to_string())
 }
 
+/// The header of column `col` in the survey's layout.
+fn column(col: usize) -> &'static str {
+    COLUMNS.get(col).map_or("", |(ja, _)| ja)
+}
+
 /// Parses the rows (header first) into items, collecting every row's problems.
 pub fn parse(rows: &[(usize, Vec<String>)]) -> Result<Vec<(usize, Item)>, Vec<RowError>> {
     let Some((_, header)) = rows.first() else {
@@ -210,18 +215,11 @@ pub fn parse(rows: &[(usize, Vec<String>)]) -> Result<Vec<(usize, Item)>, Vec<Ro
         })
         .collect();
     let mut errors = Vec::new();
-    for (i, (ja, _)) in COLUMNS.iter().enumerate().take(2) {
-        if index[i].is_none() {
+    // 手続ID, 手続名 and オンライン化の実施状況 are required.
+    for (i, ((ja, _), found)) in COLUMNS.iter().zip(&index).enumerate() {
+        if matches!(i, 0 | 1 | 6) && found.is_none() {
             errors.push(RowError::new(1, ja, "plans.row.column_required", *ja));
         }
-    }
-    if index[6].is_none() {
-        errors.push(RowError::new(
-            1,
-            COLUMNS[6].0,
-            "plans.row.column_required",
-            COLUMNS[6].0,
-        ));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -233,13 +231,16 @@ pub fn parse(rows: &[(usize, Vec<String>)]) -> Result<Vec<(usize, Item)>, Vec<Ro
             continue;
         }
         let get = |i: usize| {
-            index[i]
+            index
+                .get(i)
+                .copied()
+                .flatten()
                 .and_then(|j| cells.get(j))
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default()
         };
         let mut err = |col: usize, code: &'static str, value: String| {
-            errors.push(RowError::new(*line, COLUMNS[col].0, code, value))
+            errors.push(RowError::new(*line, column(col), code, value))
         };
         let mut item = Item {
             item_id: get(0),

@@ -313,7 +313,6 @@ pub struct KpiRecords {
     pub actuals: Vec<ActualRow>,
 }
 
-
 /// An actual as a staff member enters it.
 #[derive(Debug, Clone, Copy)]
 pub struct NewActual<'a> {
@@ -368,4 +367,3 @@ fn target_parts(
         }
     }
 }
-

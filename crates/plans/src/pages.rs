@@ -14,7 +14,5 @@ use crate::service::Plans;
 
 /// The pages' routes.
 pub fn router() -> Router<Plans> {
-    Router::new()
-        .merge(public::router())
-        .merge(staff::router())
+    Router::new().merge(public::router()).merge(staff::router())
 }

@@ -22,11 +22,9 @@ const LOG_PER_MINUTE: u32 = 60;
 
 /// Whether an organisation has the code `code`.
 pub async fn is_known_organisation(faq: &Faq, code: &str) -> Result<bool, AskError> {
-    Ok(
-        platform::orgs::organisation_by_code(&faq.platform.db, code)
-            .await?
-            .is_some(),
-    )
+    Ok(platform::orgs::organisation_by_code(&faq.platform.db, code)
+        .await?
+        .is_some())
 }
 
 /// Answers a question: checks it, searches, looks up the procedures and
@@ -204,7 +202,12 @@ async fn contact(db: &Db, e: &Entry, tr: &Tr) -> Result<Option<Contact>, AskErro
 /// Records "this helped" / "this did not help" for a logged question (the
 /// last word counts); `entry` is the entry the resident judged. The caller
 /// has checked the question's token.
-pub async fn feedback(faq: &Faq, question_id: i64, helped: bool, entry: &str) -> Result<(), AskError> {
+pub async fn feedback(
+    faq: &Faq,
+    question_id: i64,
+    helped: bool,
+    entry: &str,
+) -> Result<(), AskError> {
     let mut tx = faq.platform.db.begin().await?;
     store::feedback_in(&mut tx, question_id, helped, entry).await?;
     tx.commit().await?;

@@ -265,9 +265,17 @@ impl Engine {
             .iter()
             .map(|h| cached.get(h).and_then(|v| decode_vector(v)))
             .collect();
-        let missing: Vec<usize> = (0..out.len()).filter(|&i| out[i].is_none()).collect();
+        let missing: Vec<usize> = out
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_none())
+            .map(|(i, _)| i)
+            .collect();
         for chunk in missing.chunks(32) {
-            let batch: Vec<String> = chunk.iter().map(|&i| texts[i].clone()).collect();
+            let batch: Vec<String> = chunk
+                .iter()
+                .filter_map(|&i| texts.get(i).cloned())
+                .collect();
             let enc = encoder.clone();
             let vectors = tokio::task::spawn_blocking(move || {
                 let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
@@ -276,8 +284,10 @@ impl Engine {
             .await??;
             let mut to_store = Vec::new();
             for (&i, v) in chunk.iter().zip(vectors) {
-                to_store.push((hashes[i].clone(), encode_vector(&v)));
-                out[i] = Some(v);
+                if let (Some(hash), Some(slot)) = (hashes.get(i), out.get_mut(i)) {
+                    to_store.push((hash.clone(), encode_vector(&v)));
+                    *slot = Some(v);
+                }
             }
             let mut tx = self.db.begin().await?;
             store::put_vectors_in(&mut tx, &model, &to_store).await?;
@@ -335,7 +345,8 @@ fn decode_vector(s: &str) -> Option<Vec<f32>> {
     Some(
         bytes
             .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .filter_map(|c| <[u8; 4]>::try_from(c).ok())
+            .map(f32::from_le_bytes)
             .collect(),
     )
 }

@@ -57,7 +57,6 @@ pub(super) fn kpi_block(k: &KpiView, years: &[i32], tr: &Tr) -> KpiBlock {
     }
 }
 
-
 /// A target revision: the year, the target, the previous target and why.
 pub(super) struct RevisionRow {
     pub(super) fy: String,
@@ -75,7 +74,6 @@ pub(super) struct ActualRow {
     pub(super) date: String,
     pub(super) live: bool,
 }
-
 
 /// The KPI's target revisions, year by year.
 pub(super) fn revision_rows(k: &KpiView, tr: &Tr) -> Vec<RevisionRow> {
@@ -114,4 +112,3 @@ pub(super) fn actual_rows(k: &KpiView, tr: &Tr) -> Vec<ActualRow> {
         })
         .collect()
 }
-

@@ -168,7 +168,9 @@ async fn plan_page(
     let page = PlanPage {
         id,
         title: tr.pick(&plan.title, &plan.title_en).to_string(),
-        organisation: tr.pick(&organisation.name, &organisation.name_en).to_string(),
+        organisation: tr
+            .pick(&organisation.name, &organisation.name_en)
+            .to_string(),
         org_code: organisation.code.clone(),
         period: period(&plan, &tr),
         description: plan.description.clone(),
@@ -207,7 +209,6 @@ async fn plan_page(
     };
     render(&page)
 }
-
 
 struct MeasureRow {
     number: String,
@@ -326,7 +327,6 @@ async fn project_page(
     render(&page)
 }
 
-
 #[derive(Template)]
 #[template(path = "plans/kpi.html")]
 struct KpiPage {
@@ -344,7 +344,6 @@ struct KpiPage {
     metric_key: Option<String>,
     staff_href: Option<String>,
 }
-
 
 async fn kpi_page(
     State(state): State<Plans>,
@@ -505,4 +504,3 @@ async fn inventory_page(
     };
     render(&page)
 }
-

@@ -186,7 +186,11 @@ fn bind_all<'q, O>(
 }
 
 /// Enters (or corrects) the actual of a fiscal year, with its source.
-pub async fn upsert_actual_in(tx: &mut WriteTx, a: NewActual<'_>, staff_id: i64) -> StoreResult<()> {
+pub async fn upsert_actual_in(
+    tx: &mut WriteTx,
+    a: NewActual<'_>,
+    staff_id: i64,
+) -> StoreResult<()> {
     sqlx::query(
         "insert into kpi_actuals (kpi_id, series, fiscal_year, value, text, source, recorded_on, updated_at, updated_by) \
          values ($1, $2, $3, $4, '', $5, $6, $7, $8) on conflict (kpi_id, series, fiscal_year) do update set value = excluded.value, \
