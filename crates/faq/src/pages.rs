@@ -222,7 +222,7 @@ async fn embed(
 /// may not be sent) and cannot touch another question.
 async fn feedback(
     State(state): State<Faq>,
-    ctx: PageCtx,
+    req: RequestContext,
     body: Bytes,
 ) -> Result<Response, AppError> {
     let form = parse_urlencoded(&body);
@@ -243,7 +243,7 @@ async fn feedback(
     let entry: String = form.text("entry").chars().take(100).collect();
     ask::feedback(&state, id, helped, &entry)
         .await
-        .map_err(ask_error(&ctx.tr))?;
+        .map_err(ask_error(&req.tr(&state.platform)))?;
     let back = platform::web::safe_next(form.get("back"), "/faq");
     let sep = if back.contains('?') { '&' } else { '?' };
     Ok(Redirect::to(&format!("{back}{sep}thanks=1#feedback")).into_response())
@@ -393,7 +393,7 @@ async fn staff_import(
 
 async fn staff_export(
     State(state): State<Faq>,
-    ctx: PageCtx,
+    req: RequestContext,
     staff: CurrentStaff,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
@@ -402,7 +402,7 @@ async fn staff_export(
     let shift_jis = q.get("encoding") == Some("shift_jis");
     let bytes = entries::export_csv(&state, &staff.staff, shift_jis)
         .await
-        .map_err(entry_error(&ctx.tr))?;
+        .map_err(entry_error(&req.tr(&state.platform)))?;
     Ok(csv_download(bytes, shift_jis))
 }
 
