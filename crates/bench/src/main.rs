@@ -668,7 +668,7 @@ fn faq_latency(n: usize, runs: usize, model: Option<std::path::PathBuf>) -> anyh
             break;
         }
     }
-    let dictionary = faq::engine::default_dictionary()
+    let dictionary = faq::install::default_dictionary()
         .ok_or_else(|| anyhow::anyhow!("no dictionary: run scripts/setup-dictionary"))?;
     let analyzer = faq::analysis::Analyzer::load(&dictionary, None)?;
     println!(
@@ -678,8 +678,8 @@ fn faq_latency(n: usize, runs: usize, model: Option<std::path::PathBuf>) -> anyh
         queries.len()
     );
     let mut modes: Vec<(&str, Option<faq::index::Semantic>)> = vec![("lexical", None)];
-    if let Some(dir) = model.or_else(faq::engine::default_model) {
-        let encoder = faq::engine::load_encoder(&dir)?;
+    if let Some(dir) = model.or_else(faq::install::default_model) {
+        let encoder = faq::semantic::load_encoder(&dir)?;
         let started = Instant::now();
         // Vectors of the distinct texts, repeated like the entries.
         let texts: Vec<String> = base.iter().map(faq::index::passage_text).collect();

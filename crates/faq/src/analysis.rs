@@ -323,9 +323,9 @@ fn char_bigrams(text: &str, unify_kana: bool) -> Vec<String> {
 
 fn extend_bigrams(out: &mut Vec<String>, run: &str) {
     let chars: Vec<char> = run.chars().collect();
-    match chars.len() {
-        0 => {}
-        1 => out.push(chars[0].to_string()),
+    match chars.as_slice() {
+        [] => {}
+        [c] => out.push(c.to_string()),
         _ => out.extend(chars.windows(2).map(|w| w.iter().collect())),
     }
 }
@@ -343,12 +343,9 @@ pub fn analyse_english(text: &str) -> Vec<String> {
     normalise(text)
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty() && !ENGLISH_STOP.contains(w))
-        .map(|w| {
-            if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") {
-                w[..w.len() - 1].to_string()
-            } else {
-                w.to_string()
-            }
+        .map(|w| match w.strip_suffix('s') {
+            Some(stem) if w.len() > 3 && !w.ends_with("ss") => stem.to_string(),
+            _ => w.to_string(),
         })
         .collect()
 }

@@ -31,6 +31,50 @@ pub struct Entry {
     pub valid_until: String,
 }
 
+impl Entry {
+    /// Whether residents are answered from the entry on `today` (an ISO
+    /// date): published, and valid that day.
+    pub fn is_answerable_on(&self, today: &str) -> bool {
+        self.status == "published"
+            && (self.valid_from.is_empty() || self.valid_from.as_str() <= today)
+            && (self.valid_until.is_empty() || self.valid_until.as_str() >= today)
+    }
+
+    /// The entry as a version snapshot (JSON).
+    pub fn snapshot(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// An entry from a version snapshot; what cannot be read is left empty.
+    pub fn from_snapshot(snapshot: &str) -> Entry {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(snapshot) else {
+            return Entry::default();
+        };
+        let s = |k: &str| {
+            v.get(k)
+                .and_then(|x| x.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        Entry {
+            id: s("id"),
+            question: s("question"),
+            answer: s("answer"),
+            area: s("area"),
+            url: s("url"),
+            organisation: s("organisation"),
+            section: s("section"),
+            procedure: s("procedure"),
+            keywords: s("keywords"),
+            question_en: s("question_en"),
+            answer_en: s("answer_en"),
+            status: s("status"),
+            valid_from: s("valid_from"),
+            valid_until: s("valid_until"),
+        }
+    }
+}
+
 /// The export's columns, in order.
 pub const COLUMNS: &[&str] = &[
     "id",
@@ -127,7 +171,9 @@ fn parse(bytes: &[u8], strict: bool) -> (Vec<(usize, Entry)>, Vec<RowError>) {
             continue;
         }
         let get = |i: usize| -> String {
-            idx[i]
+            idx.get(i)
+                .copied()
+                .flatten()
                 .and_then(|j| record.get(j))
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default()

@@ -248,7 +248,8 @@ pub fn evaluate(index: &Index, queries: &[(String, String)], qrels: &Qrels) -> R
         if latencies.is_empty() {
             0.0
         } else {
-            latencies[((latencies.len() as f64 - 1.0) * p).round() as usize]
+            let at = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+            latencies.get(at).copied().unwrap_or(0.0)
         }
     };
     let n = judged.max(1) as f64;

@@ -125,6 +125,10 @@ impl Space {
     }
 
     /// Adds `weight ×` BM25 of `query` to `scores`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the scoring loop: a posting's doc is the position `add` was given, one per entry, so it indexes `lengths` (one per added doc) and `scores` (one per entry); checked access here would cost every query for nothing"
+    )]
     fn score(&self, query: &[String], weight: f32, tuning: &Tuning, scores: &mut [f32]) {
         if weight == 0.0 {
             return;
@@ -346,6 +350,10 @@ impl Index {
 
     /// Ranks the entries for a question, best first, at most `limit`.
     /// `filter` keeps only the entries it accepts (an organisation's, say).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ranking: every index is an entry's position (0..entries.len()), and `lexical`, `has_english` and, with an encoder, the cosines have one element per entry by construction (`build` keeps vectors only when there is one per entry)"
+    )]
     pub fn search(
         &self,
         question: &str,

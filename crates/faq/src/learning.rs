@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::analysis::Analyzer;
-use crate::store::Logged;
+use crate::model::Logged;
 
 /// The longest question kept in the log (characters).
 pub const MAX_LOGGED_CHARS: usize = 500;
@@ -32,17 +32,17 @@ fn mask_emails(text: &str) -> String {
     let domain = |c: char| c.is_ascii_alphanumeric() || ".-".contains(c);
     let mut out = String::new();
     let mut i = 0;
-    while i < chars.len() {
-        if chars[i] == '@' {
+    while let Some(&c) = chars.get(i) {
+        if c == '@' {
             let mut start = i;
-            while start > 0 && local(chars[start - 1]) {
+            while start > 0 && chars.get(start - 1).is_some_and(|&c| local(c)) {
                 start -= 1;
             }
             let mut end = i + 1;
-            while end < chars.len() && domain(chars[end]) {
+            while chars.get(end).is_some_and(|&c| domain(c)) {
                 end += 1;
             }
-            let dom: String = chars[i + 1..end].iter().collect();
+            let dom: String = chars.get(i + 1..end).unwrap_or_default().iter().collect();
             if start < i && dom.contains('.') {
                 // Drop the local part already copied.
                 for _ in start..i {
@@ -53,7 +53,7 @@ fn mask_emails(text: &str) -> String {
                 continue;
             }
         }
-        out.push(chars[i]);
+        out.push(c);
         i += 1;
     }
     out
@@ -64,14 +64,16 @@ fn mask_digits(text: &str) -> String {
     let sep = |c: char| matches!(c, '-' | ' ' | '‐' | '−' | '―' | 'ー' | '(' | ')' | '.');
     let mut out = String::new();
     let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_ascii_digit() {
+    while let Some(&c) = chars.get(i) {
+        if c.is_ascii_digit() {
             // A run of digits and separators that starts and ends with a digit.
             let mut j = i;
             let mut last_digit = i;
             let mut digits = 0;
-            while j < chars.len() && (chars[j].is_ascii_digit() || sep(chars[j])) {
-                if chars[j].is_ascii_digit() {
+            while let Some(&d) = chars.get(j)
+                && (d.is_ascii_digit() || sep(d))
+            {
+                if d.is_ascii_digit() {
                     digits += 1;
                     last_digit = j;
                 }
@@ -80,12 +82,12 @@ fn mask_digits(text: &str) -> String {
             if digits >= 4 {
                 out.push_str("[数字]");
             } else {
-                out.extend(&chars[i..=last_digit]);
+                out.extend(chars.get(i..=last_digit).unwrap_or_default());
             }
             i = last_digit + 1;
             continue;
         }
-        out.push(chars[i]);
+        out.push(c);
         i += 1;
     }
     out
@@ -127,48 +129,53 @@ pub fn group(questions: Vec<Logged>, analyzer: &Analyzer, threshold: f32) -> Vec
         if union == 0.0 { 1.0 } else { inter / union }
     };
     // Union-find over the pairs that are alike.
-    let n = items.len();
-    let mut parent: Vec<usize> = (0..n).collect();
+    let mut parent: Vec<usize> = (0..items.len()).collect();
     fn find(p: &mut [usize], i: usize) -> usize {
         let mut r = i;
-        while p[r] != r {
-            r = p[r];
+        while let Some(&up) = p.get(r)
+            && up != r
+        {
+            r = up;
         }
         let mut j = i;
-        while p[j] != r {
-            let next = p[j];
-            p[j] = r;
-            j = next;
+        while let Some(slot) = p.get_mut(j)
+            && *slot != r
+        {
+            j = std::mem::replace(slot, r);
         }
         r
     }
-    for i in 0..n {
-        for j in i + 1..n {
-            if jaccard(&items[i].1, &items[j].1) >= threshold {
+    for (i, (_, ti)) in items.iter().enumerate() {
+        for (j, (_, tj)) in items.iter().enumerate().skip(i + 1) {
+            if jaccard(ti, tj) >= threshold {
                 let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                if a != b {
-                    parent[b] = a;
+                if a != b
+                    && let Some(slot) = parent.get_mut(b)
+                {
+                    *slot = a;
                 }
             }
         }
     }
-    let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for i in 0..n {
+    let mut members: BTreeMap<usize, Vec<&(Logged, HashSet<String>)>> = BTreeMap::new();
+    for (i, item) in items.iter().enumerate() {
         let r = find(&mut parent, i);
-        members.entry(r).or_default().push(i);
+        members.entry(r).or_default().push(item);
     }
     let mut groups = Vec::new();
-    for (_, idx) in members {
+    for (_, members) in members {
         let score =
-            |x: usize| -> f32 { idx.iter().map(|&y| jaccard(&items[x].1, &items[y].1)).sum() };
-        let best = idx
+            |x: &HashSet<String>| -> f32 { members.iter().map(|(_, t)| jaccard(x, t)).sum() };
+        // The one most like the others; of equals, the first.
+        let best = members
             .iter()
-            .copied()
-            .max_by(|&a, &b| score(a).total_cmp(&score(b)).then(b.cmp(&a)))
-            .unwrap_or(idx[0]);
+            .enumerate()
+            .max_by(|(a, (_, ta)), (b, (_, tb))| score(ta).total_cmp(&score(tb)).then(b.cmp(a)))
+            .map(|(_, (q, _))| q.question.clone())
+            .unwrap_or_default();
         let mut areas: BTreeMap<&str, usize> = BTreeMap::new();
-        for &i in &idx {
-            *areas.entry(items[i].0.area.as_str()).or_default() += 1;
+        for (q, _) in &members {
+            *areas.entry(q.area.as_str()).or_default() += 1;
         }
         let area = areas
             .iter()
@@ -177,8 +184,8 @@ pub fn group(questions: Vec<Logged>, analyzer: &Analyzer, threshold: f32) -> Vec
             .unwrap_or_default();
         groups.push(Group {
             area,
-            representative: items[best].0.question.clone(),
-            questions: idx.iter().map(|&i| items[i].0.clone()).collect(),
+            representative: best,
+            questions: members.iter().map(|(q, _)| q.clone()).collect(),
         });
     }
     groups.sort_by(|a, b| {

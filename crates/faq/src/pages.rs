@@ -10,15 +10,20 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use platform::accounts::Staff;
+use platform::i18n::Tr;
 use platform::web::context::{CurrentStaff, RequestContext};
-use platform::web::error::{AppError, Errors};
+use platform::web::error::{AppError, Errors, FieldError};
 use platform::web::forms::{CsrfForm, CsrfMultipart};
 use platform::web::page::{PageCtx, render, render_status};
 use platform::web::{encode_component, parse_urlencoded};
 
-use crate::api::{self, Answer, GroupEntry, Shown};
-use crate::entry::{self, Entry};
-use crate::{Faq, store};
+use crate::entry::Entry;
+use crate::learning::Group;
+use crate::model::{
+    Answer, AreaCoverage, GroupEntry, MAX_QUESTION_CHARS, Question, Shown, Stored, Version,
+};
+use crate::service::{AskError, EntryError, Faq, ask, entries, unanswered};
+use crate::web::{ask_error, csv_download, entry_error, faq_staff, feedback_binding, query_form};
 
 pub fn router() -> Router<Faq> {
     Router::new()
@@ -74,10 +79,6 @@ struct EmbedPage {
     back: String,
 }
 
-fn feedback_binding(question_id: i64) -> String {
-    format!("faq-feedback:{question_id}")
-}
-
 struct ChatInput {
     q: String,
     organisation: String,
@@ -94,17 +95,13 @@ async fn chat_input(
     raw: Option<String>,
     base: &str,
 ) -> Result<ChatInput, AppError> {
-    let form = api::query_form(raw);
-    let q: String = form
-        .text("q")
-        .chars()
-        .take(api::MAX_QUESTION_CHARS)
-        .collect();
+    let form = query_form(raw);
+    let q: String = form.text("q").chars().take(MAX_QUESTION_CHARS).collect();
     let mut organisation = form.text("organisation").to_string();
     if !organisation.is_empty()
-        && platform::orgs::organisation_by_code(&state.platform.db, &organisation)
-            .await?
-            .is_none()
+        && !ask::is_known_organisation(state, &organisation)
+            .await
+            .map_err(ask_error(&ctx.tr))?
     {
         organisation.clear();
     }
@@ -113,20 +110,26 @@ async fn chat_input(
     let thanks = form.get("thanks") == Some("1");
     // After feedback the page says thank you; asking again would log the question twice.
     if form.get("q").is_some() && !thanks {
-        if q.trim().is_empty() {
-            error = Some(ctx.t("faq.error.question_empty").to_string());
-        } else {
-            let org = (!organisation.is_empty()).then_some(organisation.as_str());
-            let answer = api::ask(state, req, &ctx.tr, &q, 5, org).await?;
-            let token = answer
-                .question_id
-                .map(|id| state.platform.keys.csrf_token(&feedback_binding(id)))
-                .unwrap_or_default();
-            exchange = Some(Exchange {
-                question: q.clone(),
-                answer,
-                token,
-            });
+        let question = Question {
+            text: &q,
+            limit: Some(5),
+            organisation: (!organisation.is_empty()).then_some(organisation.as_str()),
+            client: &req.client_ip,
+        };
+        match ask::ask(state, question, &ctx.tr).await {
+            Ok(answer) => {
+                let token = answer
+                    .question_id
+                    .map(|id| state.platform.keys.csrf_token(&feedback_binding(id)))
+                    .unwrap_or_default();
+                exchange = Some(Exchange {
+                    question: q.clone(),
+                    answer,
+                    token,
+                });
+            }
+            Err(e @ AskError::QuestionEmpty) => error = Some(ctx.t(e.key()).to_string()),
+            Err(e) => return Err(ask_error(&ctx.tr)(e)),
         }
     }
     let mut back = format!("{base}?q={}", encode_component(&q));
@@ -217,7 +220,11 @@ async fn embed(
 /// "This helped" / "this did not help". The form carries a token bound to the
 /// question, so it works inside the widget's frame (where the site's cookies
 /// may not be sent) and cannot touch another question.
-async fn feedback(State(state): State<Faq>, body: Bytes) -> Result<Response, AppError> {
+async fn feedback(
+    State(state): State<Faq>,
+    req: RequestContext,
+    body: Bytes,
+) -> Result<Response, AppError> {
     let form = parse_urlencoded(&body);
     let id: i64 = form
         .get("question_id")
@@ -234,7 +241,9 @@ async fn feedback(State(state): State<Faq>, body: Bytes) -> Result<Response, App
     }
     let helped = form.get("helped") == Some("1");
     let entry: String = form.text("entry").chars().take(100).collect();
-    store::feedback(&state.platform.db, id, helped, &entry).await?;
+    ask::feedback(&state, id, helped, &entry)
+        .await
+        .map_err(ask_error(&req.tr(&state.platform)))?;
     let back = platform::web::safe_next(form.get("back"), "/faq");
     let sep = if back.contains('?') { '&' } else { '?' };
     Ok(Redirect::to(&format!("{back}{sep}thanks=1#feedback")).into_response())
@@ -263,29 +272,11 @@ async fn entry_page(
     ctx: PageCtx,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let index = state.engine.index().await.map_err(AppError::internal)?;
-    let Some(e) = index.entries().iter().find(|e| e.id == id).cloned() else {
-        return Err(AppError::NotFound);
-    };
-    let hit = crate::index::Hit {
-        entry: e,
-        score: 0.0,
-        lexical: 0.0,
-        semantic: None,
-        english: false,
-    };
-    let shown = shown_for_page(&state, &hit, &ctx).await?;
+    let shown = ask::entry(&state, &id, &ctx.tr)
+        .await
+        .map_err(ask_error(&ctx.tr))?
+        .ok_or(AppError::NotFound)?;
     render(&EntryPage { ctx, shown })
-}
-
-async fn shown_for_page(
-    state: &Faq,
-    hit: &crate::index::Hit,
-    ctx: &PageCtx,
-) -> Result<Shown, AppError> {
-    // Reuse the API's rendering of a result (procedure link, language).
-    let answer_like = api::ask_one(state, hit, &ctx.tr).await?;
-    Ok(answer_like)
 }
 
 // ---------------------------------------------------------------- staff pages
@@ -296,8 +287,8 @@ struct Notice(String);
 #[template(path = "faq/staff_list.html")]
 struct StaffListPage {
     ctx: PageCtx,
-    entries: Vec<store::Stored>,
-    coverage: Vec<store::AreaCoverage>,
+    entries: Vec<Stored>,
+    coverage: Vec<AreaCoverage>,
     covered: usize,
     mode: String,
     analyzer: String,
@@ -315,11 +306,12 @@ async fn staff_list_render(
     notice: Option<Notice>,
     errors: Vec<String>,
 ) -> Result<Response, AppError> {
-    let db = &state.platform.db;
-    let entries = store::entries(db, Some(staff.organisation_id)).await?;
-    let coverage = store::coverage(db, Some(staff.organisation_id)).await?;
-    let covered = coverage.iter().filter(|a| a.entries > 0).count();
-    let index = state.engine.index().await.map_err(AppError::internal)?;
+    let own = entries::of_staff(state, staff)
+        .await
+        .map_err(entry_error(&ctx.tr))?;
+    let coverage = ask::coverage(state, Some(staff.organisation_id))
+        .await
+        .map_err(ask_error(&ctx.tr))?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -329,11 +321,11 @@ async fn staff_list_render(
         status,
         &StaffListPage {
             ctx,
-            entries,
-            coverage,
-            covered,
-            mode: index.mode().to_string(),
-            analyzer: index.analyzer().mode().to_string(),
+            entries: own.entries,
+            coverage: coverage.areas,
+            covered: coverage.covered,
+            mode: coverage.mode.to_string(),
+            analyzer: coverage.analyzer.to_string(),
             notice,
             errors,
             base: state
@@ -344,10 +336,7 @@ async fn staff_list_render(
                 .unwrap_or_default()
                 .trim_end_matches('/')
                 .to_string(),
-            organisation: platform::orgs::organisation_by_id(db, staff.organisation_id)
-                .await?
-                .map(|o| o.code)
-                .unwrap_or_default(),
+            organisation: own.organisation,
         },
     )
 }
@@ -358,8 +347,8 @@ async fn staff_list(
     staff: CurrentStaff,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    api::faq_staff(&staff.staff)?;
-    let q = api::query_form(raw);
+    faq_staff(&staff.staff)?;
+    let q = query_form(raw);
     let notice = match q.get("done") {
         Some("saved") => Some(Notice(ctx.t("faq.staff.saved").to_string())),
         _ => None,
@@ -373,13 +362,13 @@ async fn staff_import(
     staff: CurrentStaff,
     form: CsrfMultipart,
 ) -> Result<Response, AppError> {
-    api::faq_staff(&staff.staff)?;
+    faq_staff(&staff.staff)?;
     let Some(file) = form.files.first() else {
         let errors = vec![ctx.t("faq.error.file_missing").to_string()];
         return staff_list_render(&state, ctx, &staff.staff, None, errors).await;
     };
     let valid_only = form.fields.get("valid_rows_only") == Some("1");
-    match api::import_file(&state, &staff.staff, &file.bytes, valid_only).await {
+    match entries::import_file(&state, &staff.staff, &file.bytes, valid_only).await {
         Ok(report) => {
             let mut text = ctx.tr.f(
                 "faq.staff.imported",
@@ -394,21 +383,27 @@ async fn staff_import(
             }
             staff_list_render(&state, ctx, &staff.staff, Some(Notice(text)), Vec::new()).await
         }
-        Err(errors) => {
+        Err(EntryError::Invalid(errors)) => {
             let messages = errors.iter().map(|e| e.message(&ctx.tr)).collect();
             staff_list_render(&state, ctx, &staff.staff, None, messages).await
         }
+        Err(e) => Err(entry_error(&ctx.tr)(e)),
     }
 }
 
 async fn staff_export(
     State(state): State<Faq>,
+    req: RequestContext,
     staff: CurrentStaff,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    api::faq_staff(&staff.staff)?;
-    let q = api::query_form(raw);
-    api::export_response(&state, &staff.staff, q.get("encoding") == Some("shift_jis")).await
+    faq_staff(&staff.staff)?;
+    let q = query_form(raw);
+    let shift_jis = q.get("encoding") == Some("shift_jis");
+    let bytes = entries::export_csv(&state, &staff.staff, shift_jis)
+        .await
+        .map_err(entry_error(&req.tr(&state.platform)))?;
+    Ok(csv_download(bytes, shift_jis))
 }
 
 #[derive(Template)]
@@ -463,18 +458,47 @@ fn field_rows(e: &Entry) -> Vec<FieldRow> {
     ]
 }
 
-async fn sections(
+async fn sections(state: &Faq, staff: &Staff, tr: &Tr) -> Result<Vec<(String, String)>, AppError> {
+    Ok(entries::sections(state, staff)
+        .await
+        .map_err(entry_error(tr))?
+        .into_iter()
+        .map(|s| (s.code.clone(), tr.pick(&s.name, &s.name_en).to_string()))
+        .collect())
+}
+
+/// The versions of an entry as the form lists them: (version, when, by).
+async fn version_rows(
     state: &Faq,
-    staff: &Staff,
-    ctx: &PageCtx,
-) -> Result<Vec<(String, String)>, AppError> {
-    Ok(
-        platform::orgs::sections_of(&state.platform.db, staff.organisation_id)
-            .await?
-            .into_iter()
-            .map(|s| (s.code.clone(), ctx.tr.pick(&s.name, &s.name_en).to_string()))
-            .collect(),
-    )
+    entry: &Stored,
+    tr: &Tr,
+) -> Result<Vec<(i64, String, String)>, AppError> {
+    Ok(entries::versions(state, entry)
+        .await
+        .map_err(entry_error(tr))?
+        .into_iter()
+        .map(|v: Version| (v.version, v.changed_at, v.changed_by))
+        .collect())
+}
+
+/// A refused entry's problems as the form shows them; other errors are the
+/// request's.
+fn form_errors(e: EntryError, tr: &Tr) -> Result<Errors, AppError> {
+    match entry_error(tr)(e) {
+        AppError::Validation { fields } => {
+            let mut errors = Errors::new();
+            for FieldError {
+                field,
+                code,
+                message,
+            } in fields
+            {
+                errors.add(field, code, message);
+            }
+            Ok(errors)
+        }
+        other => Err(other),
+    }
 }
 
 async fn staff_new(
@@ -482,8 +506,8 @@ async fn staff_new(
     ctx: PageCtx,
     staff: CurrentStaff,
 ) -> Result<Response, AppError> {
-    api::faq_staff(&staff.staff)?;
-    let sections = sections(&state, &staff.staff, &ctx).await?;
+    faq_staff(&staff.staff)?;
+    let sections = sections(&state, &staff.staff, &ctx.tr).await?;
     render(&StaffEntryPage {
         ctx,
         version: None,
@@ -518,54 +542,19 @@ fn entry_from_form(form: &platform::web::FormData, id: &str) -> Entry {
     }
 }
 
-fn check_form(entry: &Entry, tr: &platform::i18n::Tr) -> Errors {
-    let mut problems = Vec::new();
-    entry::check(entry, 0, &mut problems);
-    let mut errors = Errors::new();
-    for p in problems {
-        errors.add(&p.column, p.code, tr.f1(p.code, "value", &p.value));
-    }
-    errors
-}
-
 async fn staff_create(
     State(state): State<Faq>,
     ctx: PageCtx,
     staff: CurrentStaff,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
-    api::faq_staff(&staff.staff)?;
-    let mut e = entry_from_form(&form, form.text("id").trim());
-    let org = platform::orgs::organisation_by_id(&state.platform.db, staff.staff.organisation_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    e.organisation = org.code.clone();
-    let mut errors = check_form(&e, &ctx.tr);
-    if errors.is_empty() {
-        match store::save(
-            &state.platform.db,
-            staff.staff.organisation_id,
-            &e,
-            None,
-            platform::audit::Actor::Staff(staff.staff.id),
-        )
-        .await
-        {
-            Ok(_) => {
-                state.engine.invalidate();
-                return Ok(Redirect::to("/staff/faq?done=saved").into_response());
-            }
-            Err(platform::db::StoreError::Conflict(_)) => {
-                errors.add(
-                    "id",
-                    "faq.error.id_taken",
-                    ctx.t("faq.error.id_taken").to_string(),
-                );
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let sections = sections(&state, &staff.staff, &ctx).await?;
+    faq_staff(&staff.staff)?;
+    let e = entry_from_form(&form, form.text("id").trim());
+    let errors = match entries::create(&state, &staff.staff, &e).await {
+        Ok(_) => return Ok(Redirect::to("/staff/faq?done=saved").into_response()),
+        Err(refused) => form_errors(refused, &ctx.tr)?,
+    };
+    let sections = sections(&state, &staff.staff, &ctx.tr).await?;
     render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
         &StaffEntryPage {
@@ -580,27 +569,18 @@ async fn staff_create(
     )
 }
 
-async fn own_entry(state: &Faq, staff: &Staff, id: &str) -> Result<store::Stored, AppError> {
-    match store::entry(&state.platform.db, id).await? {
-        Some(s) if s.organisation_id == Some(staff.organisation_id) => Ok(s),
-        _ => Err(AppError::NotFound),
-    }
-}
-
 async fn staff_edit(
     State(state): State<Faq>,
     ctx: PageCtx,
     staff: CurrentStaff,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    api::faq_staff(&staff.staff)?;
-    let s = own_entry(&state, &staff.staff, &id).await?;
-    let versions = store::versions(&state.platform.db, s.db_id)
-        .await?
-        .into_iter()
-        .map(|(v, at, by, _)| (v, at, by))
-        .collect();
-    let sections = sections(&state, &staff.staff, &ctx).await?;
+    faq_staff(&staff.staff)?;
+    let s = entries::own(&state, &staff.staff, &id)
+        .await
+        .map_err(entry_error(&ctx.tr))?;
+    let versions = version_rows(&state, &s, &ctx.tr).await?;
+    let sections = sections(&state, &staff.staff, &ctx.tr).await?;
     render(&StaffEntryPage {
         ctx,
         version: Some(s.version),
@@ -619,45 +599,22 @@ async fn staff_update(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
-    api::faq_staff(&staff.staff)?;
-    let s = own_entry(&state, &staff.staff, &id).await?;
+    faq_staff(&staff.staff)?;
+    let s = entries::own(&state, &staff.staff, &id)
+        .await
+        .map_err(entry_error(&ctx.tr))?;
     let mut e = entry_from_form(&form, &s.entry.id);
     e.organisation = s.entry.organisation.clone();
     let version: i64 = form
         .get("version")
         .and_then(|v| v.parse().ok())
         .unwrap_or(-1);
-    let mut errors = check_form(&e, &ctx.tr);
-    if errors.is_empty() {
-        match store::save(
-            &state.platform.db,
-            staff.staff.organisation_id,
-            &e,
-            Some(version),
-            platform::audit::Actor::Staff(staff.staff.id),
-        )
-        .await
-        {
-            Ok(_) => {
-                state.engine.invalidate();
-                return Ok(Redirect::to("/staff/faq?done=saved").into_response());
-            }
-            Err(platform::db::StoreError::Conflict(_)) => {
-                errors.add(
-                    "question",
-                    "faq.error.stale",
-                    ctx.t("faq.error.stale").to_string(),
-                );
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let versions = store::versions(&state.platform.db, s.db_id)
-        .await?
-        .into_iter()
-        .map(|(v, at, by, _)| (v, at, by))
-        .collect();
-    let sections = sections(&state, &staff.staff, &ctx).await?;
+    let errors = match entries::update(&state, &staff.staff, &s, &e, version).await {
+        Ok(()) => return Ok(Redirect::to("/staff/faq?done=saved").into_response()),
+        Err(refused) => form_errors(refused, &ctx.tr)?,
+    };
+    let versions = version_rows(&state, &s, &ctx.tr).await?;
+    let sections = sections(&state, &staff.staff, &ctx.tr).await?;
     render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
         &StaffEntryPage {
@@ -676,7 +633,7 @@ async fn staff_update(
 #[template(path = "faq/staff_unanswered.html")]
 struct StaffUnansweredPage {
     ctx: PageCtx,
-    groups: Vec<crate::learning::Group>,
+    groups: Vec<Group>,
     notice: Option<Notice>,
     errors: Errors,
     sections: Vec<(String, String)>,
@@ -688,13 +645,15 @@ async fn staff_unanswered(
     staff: CurrentStaff,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    api::faq_staff(&staff.staff)?;
-    let q = api::query_form(raw);
+    faq_staff(&staff.staff)?;
+    let q = query_form(raw);
     let notice = q
         .get("created")
         .map(|id| Notice(ctx.tr.f1("faq.staff.created_from_group", "id", id)));
-    let groups = api::groups(&state, &staff.staff).await?;
-    let sections = sections(&state, &staff.staff, &ctx).await?;
+    let groups = unanswered::groups(&state, &staff.staff)
+        .await
+        .map_err(entry_error(&ctx.tr))?;
+    let sections = sections(&state, &staff.staff, &ctx.tr).await?;
     render(&StaffUnansweredPage {
         ctx,
         groups,
@@ -710,7 +669,7 @@ async fn staff_resolve(
     staff: CurrentStaff,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
-    api::faq_staff(&staff.staff)?;
+    faq_staff(&staff.staff)?;
     let question_ids: Vec<i64> = form
         .text("question_ids")
         .split(',')
@@ -727,20 +686,26 @@ async fn staff_resolve(
         procedure: form.text("procedure").to_string(),
         keywords: String::new(),
     };
-    match api::entry_from_group(&state, &staff.staff, body, &ctx.tr).await {
+    match unanswered::publish(&state, &staff.staff, body).await {
         Ok((id, _)) => Ok(Redirect::to(&format!(
             "/staff/faq/unanswered?created={}",
             encode_component(&id)
         ))
         .into_response()),
-        Err(AppError::Validation { fields }) => {
+        Err(refused) => {
+            let fields = match entry_error(&ctx.tr)(refused) {
+                AppError::Validation { fields } => fields,
+                other => return Err(other),
+            };
             let mut errors = Errors::new();
             for f in fields {
                 let field = format!("g-{}", f.field);
                 errors.add(&field, "invalid", f.message);
             }
-            let groups = api::groups(&state, &staff.staff).await?;
-            let sections = sections(&state, &staff.staff, &ctx).await?;
+            let groups = unanswered::groups(&state, &staff.staff)
+                .await
+                .map_err(entry_error(&ctx.tr))?;
+            let sections = sections(&state, &staff.staff, &ctx.tr).await?;
             render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &StaffUnansweredPage {
@@ -752,6 +717,5 @@ async fn staff_resolve(
                 },
             )
         }
-        Err(e) => Err(e),
     }
 }

@@ -1,8 +1,10 @@
 //! The semantic re-ranker's encoder: multilingual-e5-small through the
-//! `embed` crate (candle, CPU), installed by `scripts/setup-model`.
+//! `embed` crate (candle, CPU), installed by `scripts/setup-model`, loaded
+//! once per directory and process.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::index::Encoder;
 
@@ -25,8 +27,24 @@ impl Encoder for E5 {
     }
 }
 
+/// Loads the semantic model from a directory (once per directory and process).
+pub fn load_encoder(dir: &Path) -> anyhow::Result<Arc<dyn Encoder>> {
+    static LOADED: OnceLock<Mutex<HashMap<PathBuf, Arc<dyn Encoder>>>> = OnceLock::new();
+    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let mut loaded = LOADED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(e) = loaded.get(&key) {
+        return Ok(e.clone());
+    }
+    let encoder = load(&key)?;
+    loaded.insert(key, encoder.clone());
+    Ok(encoder)
+}
+
 /// Loads the model in `dir`.
-pub fn load(dir: &Path) -> anyhow::Result<Arc<dyn Encoder>> {
+fn load(dir: &Path) -> anyhow::Result<Arc<dyn Encoder>> {
     let embedder = embed::Embedder::load(dir)?;
     Ok(Arc::new(E5 {
         name: "multilingual-e5-small".to_string(),

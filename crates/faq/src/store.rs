@@ -1,22 +1,16 @@
-//! Storage: FAQ entries with every version kept, the question log, cached
-//! vectors and the generation counter every node watches to rebuild its index.
+//! Storage, SQL only: FAQ entries with every version kept, the question log,
+//! cached vectors, the generation counter every node watches to rebuild its
+//! index, and what the answers link to (published procedures, the sections
+//! to contact). Writes run in the transaction the service gives them.
 
 use platform::audit::Actor;
-use platform::db::{Db, StoreError, StoreResult, Timestamp};
-use serde::Serialize;
+use platform::db::{Db, StoreError, StoreResult, Timestamp, WriteTx};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::entry::{Entry, RowError};
-
-/// An entry as stored.
-#[derive(Debug, Clone, Serialize)]
-pub struct Stored {
-    pub db_id: i64,
-    pub organisation_id: Option<i64>,
-    pub version: i64,
-    pub updated_at: String,
-    pub entry: Entry,
-}
+use crate::entry::Entry;
+use crate::model::{
+    AreaCoverage, LinkedProcedure, Logged, NewQuestion, SectionContact, Stored, Version,
+};
 
 const ENTRY_COLUMNS: &str = "e.id, e.external_id, e.organisation_id, coalesce(o.code, '') as org_code, e.section_code, e.area, e.question, e.answer, e.question_en, e.answer_en, e.url, e.procedure_code, e.keywords, e.status, e.valid_from, e.valid_until, e.version, e.updated_at";
 
@@ -66,20 +60,6 @@ pub async fn entries(db: &Db, organisation_id: Option<i64>) -> StoreResult<Vec<S
         .map_err(StoreError::from)
 }
 
-/// The entries residents are answered from: published and valid today (JST).
-pub async fn answerable(db: &Db) -> StoreResult<Vec<Stored>> {
-    let today = Timestamp::now().jst().format("%Y-%m-%d").to_string();
-    Ok(entries(db, None)
-        .await?
-        .into_iter()
-        .filter(|s| {
-            s.entry.status == "published"
-                && (s.entry.valid_from.is_empty() || s.entry.valid_from <= today)
-                && (s.entry.valid_until.is_empty() || s.entry.valid_until >= today)
-        })
-        .collect())
-}
-
 /// One entry by its external id.
 pub async fn entry(db: &Db, external_id: &str) -> StoreResult<Option<Stored>> {
     let sql = format!(
@@ -95,143 +75,6 @@ pub async fn entry(db: &Db, external_id: &str) -> StoreResult<Option<Stored>> {
         .map_err(StoreError::from)
 }
 
-/// What an import did.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ImportReport {
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub skipped: Vec<RowError>,
-}
-
-/// Imports parsed rows. Each row's organisation (its column, else
-/// `default_organisation`) must exist, and with `only_organisation` (a staff
-/// member's import) must be that one; an id already used by another
-/// organisation is refused. Nothing is written if a row is bad, unless
-/// `valid_rows_only`.
-pub async fn import(
-    db: &Db,
-    rows: Vec<(usize, Entry)>,
-    mut errors: Vec<RowError>,
-    default_organisation: Option<i64>,
-    only_organisation: Option<i64>,
-    valid_rows_only: bool,
-    by: Actor,
-) -> Result<ImportReport, Vec<RowError>> {
-    let orgs = platform::orgs::list_organisations(db).await.map_err(|e| {
-        vec![RowError {
-            line: 0,
-            column: String::new(),
-            code: "faq.row.unreadable",
-            value: e.to_string(),
-        }]
-    })?;
-    let mut accepted = Vec::new();
-    for (line, mut entry) in rows {
-        let organisation_id = if entry.organisation.is_empty() {
-            default_organisation
-        } else {
-            match orgs.iter().find(|o| o.code == entry.organisation) {
-                Some(o) => Some(o.id),
-                None => {
-                    errors.push(RowError {
-                        line,
-                        column: "organisation".into(),
-                        code: "faq.row.unknown_organisation",
-                        value: entry.organisation.clone(),
-                    });
-                    continue;
-                }
-            }
-        };
-        if let Some(only) = only_organisation
-            && organisation_id != Some(only)
-        {
-            errors.push(RowError {
-                line,
-                column: "organisation".into(),
-                code: "faq.row.other_organisation",
-                value: entry.organisation.clone(),
-            });
-            continue;
-        }
-        entry.organisation = organisation_id
-            .and_then(|id| orgs.iter().find(|o| o.id == id))
-            .map(|o| o.code.clone())
-            .unwrap_or_default();
-        accepted.push((line, organisation_id, entry));
-    }
-    // Ids that belong to another organisation.
-    let mut checked = Vec::new();
-    for (line, organisation_id, entry) in accepted {
-        match self::entry(db, &entry.id).await {
-            Ok(Some(existing)) if existing.organisation_id != organisation_id => {
-                errors.push(RowError {
-                    line,
-                    column: "id".into(),
-                    code: "faq.row.id_taken",
-                    value: entry.id.clone(),
-                });
-            }
-            Ok(existing) => checked.push((organisation_id, entry, existing)),
-            Err(e) => errors.push(RowError {
-                line,
-                column: String::new(),
-                code: "faq.row.unreadable",
-                value: e.to_string(),
-            }),
-        }
-    }
-    errors.sort_by_key(|e| e.line);
-    if !errors.is_empty() && !valid_rows_only {
-        return Err(errors);
-    }
-    let mut report = ImportReport {
-        skipped: errors,
-        ..ImportReport::default()
-    };
-    let write = async {
-        let mut tx = db.begin().await?;
-        for (organisation_id, entry, existing) in &checked {
-            match existing {
-                Some(old) if &old.entry == entry => report.unchanged += 1,
-                Some(old) => {
-                    update_in(&mut tx, old, entry, &by).await?;
-                    report.updated += 1;
-                }
-                None => {
-                    insert_in(&mut tx, *organisation_id, entry, &by).await?;
-                    report.created += 1;
-                }
-            }
-        }
-        bump_in(&mut tx).await?;
-        platform::audit::append(
-            &mut tx,
-            platform::audit::Entry {
-                organisation_id: default_organisation.or(only_organisation),
-                actor: by,
-                action: "faq.imported",
-                subject_kind: "faq",
-                subject_id: None,
-                detail: serde_json::json!({"created": report.created, "updated": report.updated, "skipped": report.skipped.len()}),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok::<(), StoreError>(())
-    };
-    write.await.map_err(|e| {
-        vec![RowError {
-            line: 0,
-            column: String::new(),
-            code: "faq.row.unreadable",
-            value: e.to_string(),
-        }]
-    })?;
-    Ok(report)
-}
-
 fn actor_label(by: &Actor) -> String {
     match by {
         Actor::Resident(id) => format!("resident:{id}"),
@@ -242,8 +85,9 @@ fn actor_label(by: &Actor) -> String {
     }
 }
 
-async fn insert_in(
-    tx: &mut platform::db::WriteTx,
+/// Inserts a new entry (version 1, with its snapshot); returns its database id.
+pub async fn insert_in(
+    tx: &mut WriteTx,
     organisation_id: Option<i64>,
     e: &Entry,
     by: &Actor,
@@ -274,12 +118,9 @@ async fn insert_in(
     Ok(id)
 }
 
-async fn update_in(
-    tx: &mut platform::db::WriteTx,
-    old: &Stored,
-    e: &Entry,
-    by: &Actor,
-) -> StoreResult<()> {
+/// Updates an entry from the version `old` was read at (another write since
+/// is a conflict), with its new version's snapshot.
+pub async fn update_in(tx: &mut WriteTx, old: &Stored, e: &Entry, by: &Actor) -> StoreResult<()> {
     let now = Timestamp::now().to_db_string();
     let version = old.version + 1;
     let done = sqlx::query(
@@ -311,7 +152,7 @@ async fn update_in(
 }
 
 async fn snapshot_in(
-    tx: &mut platform::db::WriteTx,
+    tx: &mut WriteTx,
     id: i64,
     version: i64,
     e: &Entry,
@@ -323,7 +164,7 @@ async fn snapshot_in(
     )
     .bind(id)
     .bind(version)
-    .bind(serde_json::to_string(e).unwrap_or_default())
+    .bind(e.snapshot())
     .bind(actor_label(by))
     .bind(now)
     .execute(&mut **tx)
@@ -331,7 +172,8 @@ async fn snapshot_in(
     Ok(())
 }
 
-async fn bump_in(tx: &mut platform::db::WriteTx) -> StoreResult<()> {
+/// Moves the entries' generation on (every node then rebuilds its index).
+pub async fn bump_in(tx: &mut WriteTx) -> StoreResult<()> {
     sqlx::query("update faq_state set generation = generation + 1 where id = 1")
         .execute(&mut **tx)
         .await?;
@@ -347,55 +189,8 @@ pub async fn generation(db: &Db) -> StoreResult<i64> {
     )
 }
 
-/// Creates an entry (`expected_version` `None`) or updates it (the version
-/// the editor saw: a stale one is a conflict). Returns the database id.
-pub async fn save(
-    db: &Db,
-    organisation_id: i64,
-    entry: &Entry,
-    expected_version: Option<i64>,
-    by: Actor,
-) -> StoreResult<i64> {
-    let existing = self::entry(db, &entry.id).await?;
-    let mut tx = db.begin().await?;
-    let id = match (existing, expected_version) {
-        (Some(old), Some(v)) => {
-            if old.organisation_id != Some(organisation_id) {
-                return Err(StoreError::NotFound);
-            }
-            if old.version != v {
-                return Err(StoreError::Conflict("faq_entries.version".into()));
-            }
-            update_in(&mut tx, &old, entry, &by).await?;
-            old.db_id
-        }
-        (Some(_), None) => return Err(StoreError::Conflict("faq_entries.external_id".into())),
-        (None, Some(_)) => return Err(StoreError::NotFound),
-        (None, None) => insert_in(&mut tx, Some(organisation_id), entry, &by).await?,
-    };
-    bump_in(&mut tx).await?;
-    platform::audit::append(
-        &mut tx,
-        platform::audit::Entry {
-            organisation_id: Some(organisation_id),
-            actor: by,
-            action: if expected_version.is_some() {
-                "faq.entry_updated"
-            } else {
-                "faq.entry_created"
-            },
-            subject_kind: "faq_entry",
-            subject_id: Some(id),
-            detail: serde_json::json!({"id": entry.id}),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-/// The versions of an entry, newest first: (version, when, by, snapshot).
-pub async fn versions(db: &Db, db_id: i64) -> StoreResult<Vec<(i64, String, String, Entry)>> {
+/// The versions of an entry, newest first.
+pub async fn versions(db: &Db, db_id: i64) -> StoreResult<Vec<Version>> {
     let rows = sqlx::query(
         "select version, changed_at, changed_by, snapshot from faq_entry_versions where entry_id = $1 order by version desc",
     )
@@ -405,76 +200,19 @@ pub async fn versions(db: &Db, db_id: i64) -> StoreResult<Vec<(i64, String, Stri
     let mut out = Vec::new();
     for r in rows {
         let snapshot: String = r.try_get("snapshot")?;
-        let entry: Entry = serde_json::from_str::<serde_json::Value>(&snapshot)
-            .ok()
-            .map(entry_from_json)
-            .unwrap_or_default();
-        out.push((
-            r.try_get("version")?,
-            r.try_get("changed_at")?,
-            r.try_get("changed_by")?,
-            entry,
-        ));
+        out.push(Version {
+            version: r.try_get("version")?,
+            changed_at: r.try_get("changed_at")?,
+            changed_by: r.try_get("changed_by")?,
+            entry: Entry::from_snapshot(&snapshot),
+        });
     }
     Ok(out)
 }
 
-fn entry_from_json(v: serde_json::Value) -> Entry {
-    let s = |k: &str| {
-        v.get(k)
-            .and_then(|x| x.as_str())
-            .unwrap_or_default()
-            .to_string()
-    };
-    Entry {
-        id: s("id"),
-        question: s("question"),
-        answer: s("answer"),
-        area: s("area"),
-        url: s("url"),
-        organisation: s("organisation"),
-        section: s("section"),
-        procedure: s("procedure"),
-        keywords: s("keywords"),
-        question_en: s("question_en"),
-        answer_en: s("answer_en"),
-        status: s("status"),
-        valid_from: s("valid_from"),
-        valid_until: s("valid_until"),
-    }
-}
-
-/// A logged question.
-#[derive(Debug, Clone, Serialize)]
-pub struct Logged {
-    pub id: i64,
-    pub asked_at: String,
-    pub organisation_id: Option<i64>,
-    pub question: String,
-    pub language: String,
-    pub mode: String,
-    pub confident: bool,
-    pub area: String,
-    pub shown: Vec<String>,
-    pub feedback: String,
-}
-
-/// What to log about one question (already masked).
-#[derive(Debug, Clone)]
-pub struct NewQuestion<'a> {
-    pub organisation_id: Option<i64>,
-    pub question: &'a str,
-    pub language: &'a str,
-    pub mode: &'a str,
-    pub confident: bool,
-    pub top_score: Option<f64>,
-    pub area: &'a str,
-    pub shown: &'a [String],
-}
-
-pub async fn log_question(db: &Db, q: NewQuestion<'_>) -> StoreResult<i64> {
-    let mut tx = db.begin().await?;
-    let id: i64 = sqlx::query_scalar(
+/// Logs a question; returns its id.
+pub async fn log_question_in(tx: &mut WriteTx, q: NewQuestion<'_>) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
         "insert into faq_questions (asked_at, organisation_id, question, language, mode, confident, top_score, area, shown)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
     )
@@ -488,27 +226,24 @@ pub async fn log_question(db: &Db, q: NewQuestion<'_>) -> StoreResult<i64> {
     .bind(q.area)
     .bind(serde_json::to_string(q.shown).unwrap_or_else(|_| "[]".into()))
     .persistent(false)
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    .fetch_one(&mut **tx)
+    .await?)
 }
 
 /// Records "this helped" / "this did not help" for a logged question
 /// (the last word counts). `entry` is the external id the resident judged.
-pub async fn feedback(db: &Db, id: i64, helped: bool, entry: &str) -> StoreResult<()> {
-    let mut tx = db.begin().await?;
+/// An unknown question is `NotFound`.
+pub async fn feedback_in(tx: &mut WriteTx, id: i64, helped: bool, entry: &str) -> StoreResult<()> {
     let done =
         sqlx::query("update faq_questions set feedback = $1, feedback_entry = $2 where id = $3")
             .bind(if helped { "helped" } else { "not_helped" })
             .bind(entry)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -573,14 +308,13 @@ pub async fn unanswered_queries(
 }
 
 /// Marks questions as answered by a new entry (only those the organisation may see).
-pub async fn resolve(
-    db: &Db,
+pub async fn resolve_in(
+    tx: &mut WriteTx,
     question_ids: &[i64],
     entry_db_id: i64,
     organisation_id: i64,
     include_unassigned: bool,
 ) -> StoreResult<u64> {
-    let mut tx = db.begin().await?;
     let mut n = 0;
     for id in question_ids {
         let sql = format!(
@@ -595,24 +329,11 @@ pub async fn resolve(
             .bind(entry_db_id)
             .bind(id)
             .bind(organisation_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
             .rows_affected();
     }
-    tx.commit().await?;
     Ok(n)
-}
-
-/// Per business area: entries published, questions asked (and how many
-/// answered with confidence, and judged helpful / not helpful).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct AreaCoverage {
-    pub area: String,
-    pub entries: i64,
-    pub questions: i64,
-    pub confident: i64,
-    pub helped: i64,
-    pub not_helped: i64,
 }
 
 /// Coverage of one organisation (or, with `None`, the whole installation).
@@ -680,8 +401,12 @@ pub async fn vectors(
     Ok(out)
 }
 
-pub async fn put_vectors(db: &Db, model: &str, items: &[(String, String)]) -> StoreResult<()> {
-    let mut tx = db.begin().await?;
+/// Caches vectors: `(text hash, encoded vector)` pairs of a model.
+pub async fn put_vectors_in(
+    tx: &mut WriteTx,
+    model: &str,
+    items: &[(String, String)],
+) -> StoreResult<()> {
     for (hash, vector) in items {
         sqlx::query(
             "insert into faq_vectors (model, text_hash, vector) values ($1, $2, $3) on conflict (model, text_hash) do nothing",
@@ -689,9 +414,55 @@ pub async fn put_vectors(db: &Db, model: &str, items: &[(String, String)]) -> St
         .bind(model)
         .bind(hash)
         .bind(vector)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
-    tx.commit().await?;
     Ok(())
+}
+
+/// The published procedure with `code` an entry of organisation
+/// `organisation_code` leads to (of any organisation, for an entry of none).
+pub async fn published_procedure(
+    db: &Db,
+    code: &str,
+    organisation_code: &str,
+) -> StoreResult<Option<LinkedProcedure>> {
+    Ok(sqlx::query_as(
+        "select p.id, p.name, p.name_en from procedures p join organisations o on o.id = p.organisation_id
+         where p.code = $1 and (o.code = $2 or $2 = '') and p.status = 'published' order by p.id limit 1",
+    )
+    .bind(code)
+    .bind(organisation_code)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// The section `section_code` of organisation `organisation_code`, with the
+/// organisation's name; the section's fields are empty if it has none such.
+pub async fn section_contact(
+    db: &Db,
+    organisation_code: &str,
+    section_code: &str,
+) -> StoreResult<Option<SectionContact>> {
+    let row = sqlx::query(
+        "select o.name as org, o.name_en as org_en, coalesce(s.name, '') as name, coalesce(s.name_en, '') as name_en,
+                coalesce(s.phone, '') as phone, coalesce(s.email, '') as email
+         from organisations o left join sections s on s.organisation_id = o.id and s.code = $2
+         where o.code = $1",
+    )
+    .bind(organisation_code)
+    .bind(section_code)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(|r| {
+        let get = |k: &str| -> String { r.try_get::<String, _>(k).unwrap_or_default() };
+        SectionContact {
+            organisation: get("org"),
+            organisation_en: get("org_en"),
+            name: get("name"),
+            name_en: get("name_en"),
+            phone: get("phone"),
+            email: get("email"),
+        }
+    }))
 }

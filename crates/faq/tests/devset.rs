@@ -31,7 +31,7 @@ fn devset() -> (Vec<faq::entry::Entry>, Vec<(String, String)>, eval::Qrels) {
 }
 
 fn analyzer() -> Analyzer {
-    let dir = faq::engine::default_dictionary().expect(
+    let dir = faq::install::default_dictionary().expect(
         "the IPADIC dictionary is installed by scripts/setup-test-deps (scripts/setup-dictionary)",
     );
     Analyzer::load(&dir, None).expect("the dictionary loads")
@@ -91,7 +91,7 @@ fn lexical_ranking_on_the_development_set() {
 
 #[test]
 fn semantic_re_ranking_on_the_development_set() {
-    let Some(dir) = faq::engine::default_model() else {
+    let Some(dir) = faq::install::default_model() else {
         assert!(
             std::env::var("MADOGUCHI_REQUIRE_MODEL").as_deref() != Ok("1"),
             "MADOGUCHI_REQUIRE_MODEL=1 but no model is installed (scripts/setup-model)"
@@ -100,7 +100,7 @@ fn semantic_re_ranking_on_the_development_set() {
         return;
     };
     let (entries, queries, qrels) = devset();
-    let encoder = faq::engine::load_encoder(&dir).unwrap();
+    let encoder = faq::semantic::load_encoder(&dir).unwrap();
     let texts: Vec<String> = entries.iter().map(faq::index::passage_text).collect();
     let mut vectors = Vec::new();
     for chunk in texts.chunks(32) {

@@ -145,8 +145,8 @@ pub async fn load_demo(app: &App) -> anyhow::Result<crate::demo::Loaded> {
 }
 
 /// Where the FAQ engine finds its dictionary and model.
-pub fn faq_engine_config(config: &Config) -> faq::engine::EngineConfig {
-    faq::engine::EngineConfig {
+pub fn faq_engine_config(config: &Config) -> faq::service::EngineConfig {
+    faq::service::EngineConfig {
         dictionary: config.faq_dictionary.clone(),
         model: config.faq_model.clone(),
         cache_dir: config.data_dir.join("cache"),

@@ -332,7 +332,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            match plans::store::load(&db, &plan, replace, platform::audit::Actor::Cli).await {
+            match plans::service::plans::load(&db, &plan, replace, platform::audit::Actor::Cli)
+                .await
+            {
                 Ok(Some(id)) => {
                     println!("imported {} as plan {id}", file.display());
                     Ok(ExitCode::SUCCESS)
@@ -345,12 +347,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     );
                     Ok(ExitCode::from(2))
                 }
-                Err(platform::StoreError::Conflict(problems)) => {
+                Err(plans::service::PlanFileError::Invalid(problems)) => {
                     eprintln!(
                         "{} was not imported; nothing was changed. Problems:",
                         file.display()
                     );
-                    for p in problems.split("; ") {
+                    for p in problems {
                         eprintln!("  {p}");
                     }
                     Ok(ExitCode::from(2))
@@ -381,7 +383,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let catalogue = platform::i18n::Catalogue::load(&crate::app::locales(), None)?;
             let tr =
                 platform::i18n::Tr::new(std::sync::Arc::new(catalogue), platform::i18n::Lang::En);
-            match plans::inventory::import(
+            match plans::service::inventory::import(
                 &db,
                 org.id,
                 &bytes,
@@ -402,7 +404,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     }
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(errors) => {
+                Err(plans::service::ImportError::Rows(errors)) => {
                     eprintln!(
                         "{} was not imported; nothing was changed. Problems:",
                         file.display()
@@ -440,7 +442,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let tr =
                 platform::i18n::Tr::new(std::sync::Arc::new(catalogue), platform::i18n::Lang::En);
             let (rows, errors) = faq::entry::parse_csv(&bytes);
-            match faq::store::import(
+            match faq::service::entries::import(
                 &db,
                 rows,
                 errors,
@@ -464,7 +466,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     }
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(errors) => {
+                Err(faq::service::EntryError::Invalid(errors)) => {
                     eprintln!(
                         "{} was not imported; nothing was changed. Problems:",
                         file.display()
@@ -474,6 +476,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     }
                     Ok(ExitCode::from(2))
                 }
+                Err(e) => Err(e.into()),
             }
         }
         Command::Faq {
@@ -508,7 +511,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             let queries = faq::eval::parse_queries(&String::from_utf8_lossy(&read(&queries)?))?;
             let qrels = faq::eval::parse_qrels(&String::from_utf8_lossy(&read(&qrels)?))?;
-            let analyzer = match dictionary.or_else(faq::engine::default_dictionary) {
+            let analyzer = match dictionary.or_else(faq::install::default_dictionary) {
                 Some(d) => faq::analysis::Analyzer::load(&d, None)?,
                 None => {
                     eprintln!("no dictionary (scripts/setup-dictionary): character bigrams only");
@@ -516,9 +519,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
             };
             let entries: Vec<faq::entry::Entry> = rows.into_iter().map(|(_, e)| e).collect();
-            let semantic = match (lexical_only, model.or_else(faq::engine::default_model)) {
+            let semantic = match (lexical_only, model.or_else(faq::install::default_model)) {
                 (false, Some(dir)) => {
-                    let encoder = faq::engine::load_encoder(&dir)?;
+                    let encoder = faq::semantic::load_encoder(&dir)?;
                     let started = std::time::Instant::now();
                     let texts: Vec<String> = entries.iter().map(faq::index::passage_text).collect();
                     let mut vectors = Vec::with_capacity(texts.len());

@@ -224,7 +224,7 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
     for (path, text) in PLANS {
         let plan: plans::data::PlanFile =
             toml::from_str(text).map_err(|e| anyhow::anyhow!("demo plan {path}: {e}"))?;
-        plans::store::load(db, &plan, false, platform::audit::Actor::System)
+        plans::service::plans::load(db, &plan, false, platform::audit::Actor::System)
             .await
             .map_err(|e| anyhow::anyhow!("demo plan {path}: {e}"))?;
     }
@@ -232,8 +232,11 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
         let org = orgs::organisation_by_code(db, code)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo inventory {name}: no organisation {code}"))?;
-        if plans::inventory::items(db, org.id).await?.is_empty() {
-            plans::inventory::import(
+        if plans::service::inventory::items(db, org.id)
+            .await?
+            .is_empty()
+        {
+            plans::service::inventory::import(
                 db,
                 org.id,
                 bytes,
@@ -242,7 +245,7 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
                 platform::audit::Actor::System,
             )
             .await
-            .map_err(|errors| {
+            .map_err(|plans::service::ImportError::Rows(errors)| {
                 anyhow::anyhow!(
                     "demo inventory {name}: {}",
                     errors
@@ -254,9 +257,9 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
             })?;
         }
     }
-    if faq::store::entries(db, None).await?.is_empty() {
+    if faq::service::entries::list(db, None).await?.is_empty() {
         let (rows, errors) = faq::entry::parse_csv(FAQ);
-        faq::store::import(
+        faq::service::entries::import(
             db,
             rows,
             errors,
@@ -266,15 +269,16 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
             platform::audit::Actor::System,
         )
         .await
-        .map_err(|errors| {
-            anyhow::anyhow!(
+        .map_err(|e| match e {
+            faq::service::EntryError::Invalid(errors) => anyhow::anyhow!(
                 "demo FAQ: {}",
                 errors
                     .iter()
                     .map(|e| format!("line {} {}: {} {}", e.line, e.column, e.code, e.value))
                     .collect::<Vec<_>>()
                     .join("; ")
-            )
+            ),
+            other => anyhow::anyhow!("demo FAQ: {other}"),
         })?;
     }
     let password = people.password.clone();

@@ -561,7 +561,7 @@ fn tempdir() -> std::path::PathBuf {
 /// engine re-ranks semantically and says so.
 #[tokio::test]
 async fn the_semantic_re_ranker_runs_when_a_model_is_installed() {
-    let Some(model) = faq::engine::default_model() else {
+    let Some(model) = faq::install::default_model() else {
         assert!(
             std::env::var("MADOGUCHI_REQUIRE_MODEL").as_deref() != Ok("1"),
             "MADOGUCHI_REQUIRE_MODEL=1 but no model is installed (scripts/setup-model)"

@@ -272,7 +272,7 @@ async fn live_figures_follow_what_the_platform_publishes() {
         let mut c = app.client();
         let db = &app.app.platform.db;
         let plan: plans::data::PlanFile = toml::from_str(TSU_PLAN).unwrap();
-        plans::store::load(db, &plan, false, platform::audit::Actor::Cli)
+        plans::service::plans::load(db, &plan, false, platform::audit::Actor::Cli)
             .await
             .unwrap()
             .expect("loaded");

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use export::CsvEncoding;
-use platform::i18n::Tr;
+use platform::orgs::Organisation;
 use platform::web::parse_id;
 use platform::web::{
     ApiJson, ApiMultipart, AppError, CurrentStaff, FieldError, PageQuery, RequestContext,
@@ -18,10 +18,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::kpi::Target;
-use crate::pages::dx_office;
-use crate::store::{self, EntryError, KpiView, Plan, Project};
+use crate::model::{KpiView, NewActual, NewTarget, Plan, Project};
+use crate::service::{ImportError, Plans, inventory, kpis, plans};
 use crate::views::{self, RollUpRow};
-use crate::{Plans, inventory};
+use crate::web::{FyQuery, dx_office, entry_error, invalid};
 
 pub fn router() -> Router<Plans> {
     Router::new()
@@ -37,14 +37,8 @@ pub fn router() -> Router<Plans> {
         .route("/api/v1/staff/inventory", post(import_inventory))
 }
 
-async fn plan_json(state: &Plans, p: &Plan) -> Result<Value, AppError> {
-    let org = state
-        .platform
-        .orgs
-        .get(&state.platform.db, p.organisation_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(json!({
+fn plan_json(p: &Plan, org: &Organisation) -> Value {
+    json!({
         "id": p.id,
         "code": p.code,
         "organisation": {"code": org.code, "name": org.name, "name_en": org.name_en},
@@ -53,14 +47,15 @@ async fn plan_json(state: &Plans, p: &Plan) -> Result<Value, AppError> {
         "period": {"start_fiscal_year": p.period_start, "end_fiscal_year": p.period_end},
         "source": p.source,
         "links": {"html": format!("/plans/{}", p.id), "kpis_csv": format!("/api/v1/plans/{}/kpis.csv", p.id)},
-    }))
+    })
 }
 
 async fn list_plans(State(state): State<Plans>) -> Result<Response, AppError> {
-    let mut items = Vec::new();
-    for p in store::plans(&state.platform.db).await? {
-        items.push(plan_json(&state, &p).await?);
-    }
+    let items: Vec<Value> = plans::list(&state)
+        .await?
+        .iter()
+        .map(|(p, org)| plan_json(p, org))
+        .collect();
     Ok(Json(json!({ "items": items })).into_response())
 }
 
@@ -146,12 +141,6 @@ fn roll_up_json(rows: &[RollUpRow]) -> Vec<Value> {
         .collect()
 }
 
-#[derive(Deserialize, Default)]
-struct FyQuery {
-    #[serde(default)]
-    fy: String,
-}
-
 async fn get_plan(
     State(state): State<Plans>,
     req: RequestContext,
@@ -159,27 +148,29 @@ async fn get_plan(
     PageQuery(q): PageQuery<FyQuery>,
 ) -> Result<Response, AppError> {
     let tr = req.tr(&state.platform);
-    let db = &state.platform.db;
-    let plan = store::plan(db, parse_id(&id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let projects = store::projects(db, plan.id).await?;
-    let visions = store::visions(db, plan.id).await?;
-    let kpis = store::kpis_of_plan(db, &plan).await?;
-    let decided = store::decided_grades(db, plan.id).await?;
+    let plans::Overview {
+        plan,
+        organisation,
+        projects,
+        visions,
+        kpis,
+        decided,
+        ..
+    } = plans::overview(&state, parse_id(&id)?).await?;
     let fy =
         q.fy.parse::<i32>()
             .ok()
             .filter(|f| plan.years().contains(f))
             .unwrap_or_else(|| views::latest_year(&plan, &kpis));
     let summary = views::summary(&plan, &projects, &visions, &kpis, &decided, fy, &tr);
-    let mut body = plan_json(&state, &plan).await?;
-    body["description"] = json!(plan.description);
-    body["notes"] = json!(plan.notes());
-    body["visions"] = json!(visions.iter().map(|v| json!({"id": v.id, "number": v.number, "title": v.title, "title_en": v.title_en})).collect::<Vec<_>>());
+    let mut more = vec![
+        ("description", json!(plan.description)),
+        ("notes", json!(plan.notes())),
+        ("visions", json!(visions.iter().map(|v| json!({"id": v.id, "number": v.number, "title": v.title, "title_en": v.title_en})).collect::<Vec<_>>())),
+    ];
     let mut project_values = Vec::with_capacity(projects.len());
     for p in &projects {
-        let measures: Vec<Value> = store::measures(db, p.id)
+        let measures: Vec<Value> = plans::measures(&state, p.id)
             .await?
             .into_iter()
             .map(|(m, entries)| {
@@ -213,26 +204,38 @@ async fn get_plan(
             "links": {"html": format!("/plans/{}/projects/{}", plan.id, p.id)},
         }));
     }
-    body["projects"] = json!(project_values);
-    body["kpis"] = json!(
-        kpis.iter()
-            .map(|k| kpi_json(
-                &plan,
-                k.kpi
-                    .project_id
-                    .and_then(|id| projects.iter().find(|p| p.id == id)),
-                k
-            ))
-            .collect::<Vec<_>>()
-    );
-    body["roll_ups"] = json!({
+    more.push(("projects", json!(project_values)));
+    more.push((
+        "kpis",
+        json!(
+            kpis.iter()
+                .map(|k| kpi_json(
+                    &plan,
+                    k.kpi
+                        .project_id
+                        .and_then(|id| projects.iter().find(|p| p.id == id)),
+                    k
+                ))
+                .collect::<Vec<_>>()
+        ),
+    ));
+    more.push((
+        "roll_ups",
+        json!({
         "fiscal_year": fy,
         "plan": {"measured": summary.plan.measured, "achieved": summary.plan.achieved, "average_ratio": summary.plan.average_ratio},
         "by_project": roll_up_json(&summary.by_project),
         "by_vision": roll_up_json(&summary.by_vision),
         "by_department": roll_up_json(&summary.by_department),
         "by_policy_area": roll_up_json(&summary.by_area),
-    });
+        }),
+    ));
+    let mut body = plan_json(&plan, &organisation);
+    if let Some(fields) = body.as_object_mut() {
+        for (name, value) in more {
+            fields.insert(name.to_string(), value);
+        }
+    }
     Ok(Json(body).into_response())
 }
 
@@ -245,14 +248,13 @@ struct CsvQuery {
 async fn plan_table(
     state: &Plans,
     id: &str,
-    tr: &Tr,
+    tr: &platform::i18n::Tr,
 ) -> Result<(Plan, Vec<String>, Vec<Vec<export::Cell>>), AppError> {
-    let db = &state.platform.db;
-    let plan = store::plan(db, parse_id(id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let projects = store::projects(db, plan.id).await?;
-    let kpis = store::kpis_of_plan(db, &plan).await?;
+    let plans::PlanKpis {
+        plan,
+        projects,
+        kpis,
+    } = plans::with_kpis(state, parse_id(id)?).await?;
     let (titles, rows) = views::kpi_table(&plan, &projects, &kpis, tr);
     Ok((plan, titles, rows))
 }
@@ -335,35 +337,16 @@ async fn search_kpis(
     State(state): State<Plans>,
     PageQuery(q): PageQuery<SearchQuery>,
 ) -> Result<Response, AppError> {
-    let db = &state.platform.db;
-    let mut items = Vec::new();
-    let mut projects: Vec<Project> = Vec::new();
-    for (plan, k) in store::search(db, q.q.trim()).await? {
-        if let Some(pid) = k.kpi.project_id
-            && !projects.iter().any(|p| p.id == pid)
-        {
-            projects.extend(store::project(db, pid).await?);
-        }
-        items.push(kpi_json(
-            &plan,
-            k.kpi
-                .project_id
-                .and_then(|id| projects.iter().find(|p| p.id == id)),
-            &k,
-        ));
-    }
+    let items: Vec<Value> = kpis::search(&state, q.q.trim())
+        .await?
+        .iter()
+        .map(|(plan, project, k)| kpi_json(plan, project.as_ref(), k))
+        .collect();
     Ok(Json(json!({ "items": items })).into_response())
 }
 
 async fn get_kpi(State(state): State<Plans>, Path(id): Path<String>) -> Result<Response, AppError> {
-    let db = &state.platform.db;
-    let (plan, k) = store::kpi(db, parse_id(&id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let project = match k.kpi.project_id {
-        Some(p) => store::project(db, p).await?,
-        None => None,
-    };
+    let (plan, project, k) = kpis::with_project(&state, parse_id(&id)?).await?;
     Ok(Json(kpi_json(&plan, project.as_ref(), &k)).into_response())
 }
 
@@ -371,60 +354,32 @@ async fn get_inventory(
     State(state): State<Plans>,
     Path(org): Path<String>,
 ) -> Result<Response, AppError> {
-    let db = &state.platform.db;
-    let org = platform::orgs::organisation_by_code(db, &org)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let items = inventory::items(db, org.id).await?;
+    let inventory::Figures {
+        organisation: org,
+        all,
+        priority,
+        planned,
+        items,
+    } = inventory::figures(&state, &org).await?;
     if items.is_empty() {
         return Err(AppError::NotFound);
     }
-    let current = jp::fiscal::fiscal_year_of(platform::Timestamp::now().jst().date_naive());
-    let planned = inventory::planned_shares(db, org.id, true, 2022..=current.max(2026)).await?;
     Ok(Json(json!({
         "organisation": {"code": org.code, "name": org.name, "name_en": org.name_en},
         "shares": {
-            "all": inventory::shares(db, org.id, false).await?,
-            "priority": inventory::shares(db, org.id, true).await?,
+            "all": all,
+            "priority": priority,
         },
         "planned_priority_volume_share": planned.iter().map(|(fy, v)| json!({"fiscal_year": fy, "share": v})).collect::<Vec<_>>(),
         "items": items.iter().map(|(i, online)| {
             let mut v = json!(i);
-            v["online"] = json!(online);
+            if let Some(fields) = v.as_object_mut() {
+                fields.insert("online".to_string(), json!(online));
+            }
             v
         }).collect::<Vec<_>>(),
     }))
     .into_response())
-}
-
-fn entry_error(e: EntryError, field: &str, tr: &Tr) -> AppError {
-    match e {
-        EntryError::NotFound => AppError::NotFound,
-        EntryError::Store(e) => e.into(),
-        EntryError::Invalid(key) => invalid(field_of(key, field), key, tr),
-    }
-}
-
-/// The field an entry error is about.
-fn field_of(key: &str, default: &str) -> String {
-    match key {
-        "plans.error.year_outside_plan" => "fiscal_year",
-        "plans.error.source_required" => "source",
-        "plans.error.reason_required" => "reason",
-        "plans.error.unknown_series" => "series",
-        _ => default,
-    }
-    .to_string()
-}
-
-fn invalid(field: String, key: &str, tr: &Tr) -> AppError {
-    AppError::Validation {
-        fields: vec![FieldError {
-            field,
-            code: key.to_string(),
-            message: tr.t(key).to_string(),
-        }],
-    }
 }
 
 #[derive(Deserialize)]
@@ -459,21 +414,18 @@ async fn enter_actual(
         ),
         None => None,
     };
-    store::enter_actual(
-        &state.platform.db,
-        id,
-        body.fiscal_year,
-        &body.series,
-        body.value,
-        &body.source,
-        date.as_deref(),
-        &staff.staff,
-    )
-    .await
-    .map_err(|e| entry_error(e, "value", &tr))?;
-    let (plan, k) = store::kpi(&state.platform.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let actual = NewActual {
+        kpi_id: id,
+        series: &body.series,
+        fiscal_year: body.fiscal_year,
+        value: body.value,
+        source: &body.source,
+        recorded_on: date.as_deref(),
+    };
+    kpis::enter_actual(&state, actual, &staff.staff)
+        .await
+        .map_err(|e| entry_error(e, "value", &tr))?;
+    let (plan, k) = kpis::kpi(&state, id).await?;
     Ok((StatusCode::OK, Json(kpi_json(&plan, None, &k))).into_response())
 }
 
@@ -534,20 +486,17 @@ async fn revise_target(
         .target
         .target()
         .ok_or_else(|| invalid("target".into(), "plans.error.target_invalid", &tr))?;
-    store::revise_target(
-        &state.platform.db,
-        id,
-        body.fiscal_year,
-        &body.series,
-        &target,
-        &body.reason,
-        &staff.staff,
-    )
-    .await
-    .map_err(|e| entry_error(e, "target", &tr))?;
-    let (plan, k) = store::kpi(&state.platform.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let revision = NewTarget {
+        kpi_id: id,
+        series: &body.series,
+        fiscal_year: body.fiscal_year,
+        target,
+        reason: &body.reason,
+    };
+    kpis::revise_target(&state, revision, &staff.staff)
+        .await
+        .map_err(|e| entry_error(e, "target", &tr))?;
+    let (plan, k) = kpis::kpi(&state, id).await?;
     Ok((StatusCode::OK, Json(kpi_json(&plan, None, &k))).into_response())
 }
 
@@ -571,13 +520,15 @@ async fn import_inventory(
         .first()
         .ok_or_else(|| invalid("file".into(), "plans.error.file_missing", &tr))?;
     let valid_only = matches!(q.valid_rows_only.as_str(), "1" | "true");
-    match inventory::import(&state.platform.db, staff.staff.organisation_id, &file.bytes, &file.filename, valid_only, platform::audit::Actor::Staff(staff.staff.id)).await {
+    match inventory::import_for_staff(&state, &staff.staff, &file.bytes, &file.filename, valid_only)
+        .await
+    {
         Ok(report) => Ok(Json(json!({
             "imported": report.imported,
             "skipped": report.skipped.iter().map(|e| json!({"line": e.line, "column": e.column, "code": e.code, "value": e.value, "message": e.message(&tr)})).collect::<Vec<_>>(),
         }))
         .into_response()),
-        Err(errors) => Err(AppError::Validation {
+        Err(ImportError::Rows(errors)) => Err(AppError::Validation {
             fields: errors
                 .iter()
                 .map(|e| FieldError {

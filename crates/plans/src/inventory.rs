@@ -10,7 +10,6 @@
 //! counts as online as soon as that procedure is published online: the shares
 //! are computed at the time of asking.
 
-use platform::db::{Db, StoreResult, Timestamp};
 use serde::Serialize;
 
 /// The columns, by their header in the survey's layout (and an English alias).
@@ -196,6 +195,11 @@ pub fn parse_fy(s: &str) -> Result<Option<i64>, String> {
     Err(s.to_string())
 }
 
+/// The header of column `col` in the survey's layout.
+fn column(col: usize) -> &'static str {
+    COLUMNS.get(col).map_or("", |(ja, _)| ja)
+}
+
 /// Parses the rows (header first) into items, collecting every row's problems.
 pub fn parse(rows: &[(usize, Vec<String>)]) -> Result<Vec<(usize, Item)>, Vec<RowError>> {
     let Some((_, header)) = rows.first() else {
@@ -211,18 +215,11 @@ pub fn parse(rows: &[(usize, Vec<String>)]) -> Result<Vec<(usize, Item)>, Vec<Ro
         })
         .collect();
     let mut errors = Vec::new();
-    for (i, (ja, _)) in COLUMNS.iter().enumerate().take(2) {
-        if index[i].is_none() {
+    // 手続ID, 手続名 and オンライン化の実施状況 are required.
+    for (i, ((ja, _), found)) in COLUMNS.iter().zip(&index).enumerate() {
+        if matches!(i, 0 | 1 | 6) && found.is_none() {
             errors.push(RowError::new(1, ja, "plans.row.column_required", *ja));
         }
-    }
-    if index[6].is_none() {
-        errors.push(RowError::new(
-            1,
-            COLUMNS[6].0,
-            "plans.row.column_required",
-            COLUMNS[6].0,
-        ));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -234,13 +231,16 @@ pub fn parse(rows: &[(usize, Vec<String>)]) -> Result<Vec<(usize, Item)>, Vec<Ro
             continue;
         }
         let get = |i: usize| {
-            index[i]
+            index
+                .get(i)
+                .copied()
+                .flatten()
                 .and_then(|j| cells.get(j))
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default()
         };
         let mut err = |col: usize, code: &'static str, value: String| {
-            errors.push(RowError::new(*line, COLUMNS[col].0, code, value))
+            errors.push(RowError::new(*line, column(col), code, value))
         };
         let mut item = Item {
             item_id: get(0),
@@ -321,103 +321,6 @@ pub struct ImportReport {
     pub skipped: Vec<RowError>,
 }
 
-/// Imports an inventory file for an organisation: every row or, when the file
-/// has errors, nothing (unless `valid_rows_only`, which imports the rows
-/// without errors and reports the others).
-pub async fn import(
-    db: &Db,
-    organisation_id: i64,
-    bytes: &[u8],
-    name: &str,
-    valid_rows_only: bool,
-    by: platform::audit::Actor,
-) -> Result<ImportReport, Vec<RowError>> {
-    let all = rows(bytes, name)
-        .map_err(|detail| vec![RowError::new(0, "", "plans.row.unreadable", detail)])?;
-    let (items, skipped) = match parse(&all) {
-        Ok(items) => (items, Vec::new()),
-        Err(errors) if valid_rows_only && !errors.iter().any(|e| e.line == 1) => {
-            let bad: std::collections::HashSet<usize> = errors.iter().map(|e| e.line).collect();
-            let good: Vec<(usize, Vec<String>)> = all
-                .iter()
-                .enumerate()
-                .filter(|(i, (line, _))| *i == 0 || !bad.contains(line))
-                .map(|(_, r)| r.clone())
-                .collect();
-            (parse(&good)?, errors)
-        }
-        Err(errors) => return Err(errors),
-    };
-    let db_err = |e: platform::StoreError| {
-        tracing::error!(error = %e, "inventory import failed");
-        vec![RowError::new(0, "", "plans.row.database", "")]
-    };
-    let mut tx = db.begin().await.map_err(db_err)?;
-    let now = Timestamp::now();
-    for (_, it) in &items {
-        sqlx::query(
-            "insert into inventory_items (organisation_id, item_id, name, legal_basis, kind, actor, recipient, online_status, \
-             plan_text, concerns, timing, identity_method, fee, payment_method, total_count, online_count, offline_count, \
-             attachments, life_events, basis, annual_volume, priority, planned_fy, procedure_code, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) \
-             on conflict (organisation_id, item_id) do update set name = excluded.name, legal_basis = excluded.legal_basis, \
-             kind = excluded.kind, actor = excluded.actor, recipient = excluded.recipient, online_status = excluded.online_status, \
-             plan_text = excluded.plan_text, concerns = excluded.concerns, timing = excluded.timing, \
-             identity_method = excluded.identity_method, fee = excluded.fee, payment_method = excluded.payment_method, \
-             total_count = excluded.total_count, online_count = excluded.online_count, offline_count = excluded.offline_count, \
-             attachments = excluded.attachments, life_events = excluded.life_events, basis = excluded.basis, \
-             annual_volume = excluded.annual_volume, priority = excluded.priority, planned_fy = excluded.planned_fy, \
-             procedure_code = excluded.procedure_code, updated_at = excluded.updated_at",
-        )
-        .bind(organisation_id)
-        .bind(&it.item_id)
-        .bind(&it.name)
-        .bind(&it.legal_basis)
-        .bind(&it.kind)
-        .bind(&it.actor)
-        .bind(&it.recipient)
-        .bind(it.online_status)
-        .bind(&it.plan_text)
-        .bind(&it.concerns)
-        .bind(&it.timing)
-        .bind(&it.identity_method)
-        .bind(&it.fee)
-        .bind(&it.payment_method)
-        .bind(it.total_count)
-        .bind(it.online_count)
-        .bind(it.offline_count)
-        .bind(&it.attachments)
-        .bind(&it.life_events)
-        .bind(&it.basis)
-        .bind(it.annual_volume)
-        .bind(it.priority)
-        .bind(it.planned_fy)
-        .bind(&it.procedure_code)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| db_err(e.into()))?;
-    }
-    platform::audit::append(
-        &mut tx,
-        platform::audit::Entry {
-            organisation_id: Some(organisation_id),
-            actor: by,
-            action: "inventory.imported",
-            subject_kind: "organisation",
-            subject_id: Some(organisation_id),
-            detail: serde_json::json!({"file": name, "rows": items.len(), "skipped": skipped.len()}),
-        },
-    )
-    .await
-    .map_err(db_err)?;
-    tx.commit().await.map_err(db_err)?;
-    Ok(ImportReport {
-        imported: items.len(),
-        skipped,
-    })
-}
-
 /// How much of the inventory is online (by count and by annual volume).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Shares {
@@ -429,92 +332,24 @@ pub struct Shares {
     pub volume_share: Option<f64>,
 }
 
-/// The SQL condition for "online": reported as 実施済, or linked to a
-/// procedure madoguchi publishes online now.
-const ONLINE: &str = "(i.online_status = 1 or exists (select 1 from procedures p where p.organisation_id = i.organisation_id \
-    and p.code = i.procedure_code and i.procedure_code <> '' and p.status = 'published' and p.online = $2 and p.current_form_id is not null))";
-
-/// The shares of the organisation's inventory (of its priority procedures only, if asked).
-pub async fn shares(db: &Db, organisation_id: i64, priority_only: bool) -> StoreResult<Shares> {
-    let sql = format!(
-        "select count(*), cast(coalesce(sum(case when {ONLINE} then 1 else 0 end), 0) as bigint), \
-         cast(coalesce(sum(coalesce(i.annual_volume, 0)), 0) as bigint), \
-         cast(coalesce(sum(case when {ONLINE} then coalesce(i.annual_volume, 0) else 0 end), 0) as bigint) \
-         from inventory_items i where i.organisation_id = $1{}",
-        if priority_only {
-            " and i.priority = $3"
-        } else {
-            ""
+impl Shares {
+    /// The shares of `total` items, `online` of them online, with their
+    /// annual volumes.
+    pub fn of(total: i64, online: i64, volume_total: i64, volume_online: i64) -> Shares {
+        Shares {
+            total,
+            online,
+            count_share: share(online, total),
+            volume_total,
+            volume_online,
+            volume_share: share(volume_online, volume_total),
         }
-    );
-    let mut q = sqlx::query_as::<_, (i64, i64, i64, i64)>(sqlx::AssertSqlSafe(sql))
-        .bind(organisation_id)
-        .bind(true);
-    if priority_only {
-        q = q.bind(true);
     }
-    let (total, online, volume_total, volume_online) = q.fetch_one(db.pool()).await?;
-    Ok(Shares {
-        total,
-        online,
-        count_share: (total > 0).then(|| online as f64 / total as f64),
-        volume_total,
-        volume_online,
-        volume_share: (volume_total > 0).then(|| volume_online as f64 / volume_total as f64),
-    })
 }
 
-/// Share of the annual volume planned to be online by each fiscal year
-/// (already online, or planned for that year or before), priority procedures or all.
-pub async fn planned_shares(
-    db: &Db,
-    organisation_id: i64,
-    priority_only: bool,
-    years: std::ops::RangeInclusive<i32>,
-) -> StoreResult<Vec<(i32, Option<f64>)>> {
-    let mut out = Vec::new();
-    for fy in years {
-        let sql = format!(
-            "select cast(coalesce(sum(coalesce(i.annual_volume, 0)), 0) as bigint), \
-             cast(coalesce(sum(case when {ONLINE} or (i.planned_fy is not null and i.planned_fy <= $3) then coalesce(i.annual_volume, 0) else 0 end), 0) as bigint) \
-             from inventory_items i where i.organisation_id = $1{}",
-            if priority_only {
-                " and i.priority = $4"
-            } else {
-                ""
-            }
-        );
-        let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql))
-            .bind(organisation_id)
-            .bind(true)
-            .bind(i64::from(fy));
-        if priority_only {
-            q = q.bind(true);
-        }
-        let (total, planned) = q.fetch_one(db.pool()).await?;
-        out.push((fy, (total > 0).then(|| planned as f64 / total as f64)));
-    }
-    Ok(out)
-}
-
-/// The organisation's inventory, with whether each item is online now.
-pub async fn items(db: &Db, organisation_id: i64) -> StoreResult<Vec<(Item, bool)>> {
-    let sql = format!(
-        "select i.item_id, i.name, i.legal_basis, i.kind, i.actor, i.recipient, i.online_status, i.plan_text, i.concerns, \
-         i.timing, i.identity_method, i.fee, i.payment_method, i.total_count, i.online_count, i.offline_count, i.attachments, \
-         i.life_events, i.basis, i.annual_volume, i.priority, i.planned_fy, i.procedure_code, \
-         case when {ONLINE} then 1 else 0 end as is_online from inventory_items i where i.organisation_id = $1 order by i.item_id"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(organisation_id)
-        .bind(true)
-        .fetch_all(db.pool())
-        .await?;
-    use sqlx::{FromRow, Row};
-    rows.iter()
-        .map(|r| Ok((Item::from_row(r)?, r.try_get::<i64, _>("is_online")? == 1)))
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(Into::into)
+/// `part` of `total`, if there is any total.
+pub fn share(part: i64, total: i64) -> Option<f64> {
+    (total > 0).then(|| part as f64 / total as f64)
 }
 
 #[cfg(test)]

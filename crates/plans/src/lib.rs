@@ -2,14 +2,21 @@
 //! plans, with figures that come from the platform's own records wherever
 //! the platform holds them.
 //!
+//! Domain (types and pure logic, no I/O):
+//! - [`model`]: plans, projects, measures, KPIs with their targets, revisions and actuals;
 //! - [`data`]: the plan file format (a plan transcribed from its PDF) and its checks;
 //! - [`kpi`]: targets as the plans write them, achievement ratios, roll-ups, grades;
-//! - [`metrics`]: KPIs bound to live figures (procedures online, applications received);
-//! - [`store`]: plans, projects, measures, KPIs, targets with their revisions,
-//!   actuals with their source, decided grades;
-//! - [`inventory`]: the 手続棚卸 import (CSV in UTF-8 or Shift_JIS, `.xlsx`) and the online share;
-//! - [`views`] and [`charts`]: the seeds' table layout, roll-ups and SVG charts;
-//! - [`pages`] and [`api`]: the public dashboard, the DX office's pages and `/api/v1`.
+//! - [`metrics`]: the platform's figures a KPI can be bound to;
+//! - [`inventory`]: the 手続棚卸 file format (CSV in UTF-8 or Shift_JIS, `.xlsx`) and the shares;
+//! - [`views`] and [`charts`]: the seeds' table layout, roll-ups and SVG charts.
+//!
+//! Store, service and web:
+//! - [`store`]: plans, KPIs, the inventory and the platform's figures (SQL only);
+//! - [`service`]: the state ([`Plans`]) and the use cases: the dashboard's
+//!   figures, entering actuals, revising targets, deciding grades, roadmap
+//!   entries, plan files, the inventory;
+//! - [`pages`] and [`api`]: the public dashboard, the DX office's pages and
+//!   `/api/v1`; [`web`]: what both share at the HTTP edge.
 
 pub mod api;
 pub mod charts;
@@ -17,13 +24,18 @@ pub mod data;
 pub mod inventory;
 pub mod kpi;
 pub mod metrics;
+pub mod model;
 pub mod pages;
+pub mod service;
 pub mod store;
 pub mod views;
+pub mod web;
 
 use axum::Router;
 use axum::extract::FromRef;
 use platform::Platform;
+
+pub use service::Plans;
 
 /// The module's migrations.
 pub const MIGRATIONS: &[platform::db::MigrationSource] = &[platform::db::MigrationSource {
@@ -38,12 +50,6 @@ pub const LOCALES: platform::i18n::LocaleSource = platform::i18n::LocaleSource {
     ja: include_str!("../locales/ja.toml"),
     en: include_str!("../locales/en.toml"),
 };
-
-/// The module's state.
-#[derive(Clone, Debug)]
-pub struct Plans {
-    pub platform: Platform,
-}
 
 impl FromRef<Plans> for Platform {
     fn from_ref(p: &Plans) -> Platform {

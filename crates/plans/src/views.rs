@@ -6,7 +6,7 @@ use platform::i18n::Tr;
 use serde::Serialize;
 
 use crate::kpi::{self, RollUp};
-use crate::store::{KpiView, Plan, Project};
+use crate::model::{DecidedGrade, KpiView, Plan, Project, Vision};
 
 /// `令和3年度` / `FY2021`.
 pub fn fy_label(fy: i32, tr: &Tr) -> String {
@@ -125,6 +125,20 @@ pub fn latest_year(plan: &Plan, kpis: &[KpiView]) -> i32 {
         .unwrap_or(plan.period_start as i32)
 }
 
+/// The policy areas a grade can be decided for: the projects' (in the
+/// plan's order) and the KPIs' own, sorted, each once.
+pub fn policy_areas(projects: &[Project], kpis: &[KpiView]) -> Vec<String> {
+    let mut a: Vec<String> = projects.iter().map(|p| p.policy_area.clone()).collect();
+    a.extend(
+        kpis.iter()
+            .map(|k| k.kpi.policy_area.clone())
+            .filter(|s| !s.is_empty()),
+    );
+    a.sort();
+    a.dedup();
+    a
+}
+
 /// A roll-up row: what it is of, and its figures.
 #[derive(Debug, Clone, Serialize)]
 pub struct RollUpRow {
@@ -149,9 +163,9 @@ pub struct Summary {
 pub fn summary(
     plan: &Plan,
     projects: &[Project],
-    visions: &[crate::store::Vision],
+    visions: &[Vision],
     kpis: &[KpiView],
-    decided: &[crate::store::DecidedGrade],
+    decided: &[DecidedGrade],
     fy: i32,
     tr: &Tr,
 ) -> Summary {

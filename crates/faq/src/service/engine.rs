@@ -5,18 +5,21 @@
 //! bumps, in the database) moves: at once after a write on this node, and
 //! within [`FRESHNESS`] on the others. The semantic model and the entries'
 //! vectors are prepared in the background: until they are ready the engine
-//! answers lexically and says so (`mode`).
+//! answers lexically and says so (`mode`). It reads the entries and caches
+//! the vectors through the store, so it is part of the service layer.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use platform::db::Db;
+use platform::db::{Db, Timestamp};
 
 use crate::analysis::Analyzer;
 use crate::entry::Entry;
 use crate::index::{Encoder, Found, Index, Tuning, passage_text};
+use crate::install::{default_dictionary, default_model};
+use crate::semantic::load_encoder;
 use crate::store;
 
 /// How stale another node's writes may be seen.
@@ -26,7 +29,7 @@ pub const FRESHNESS: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, Default)]
 pub struct EngineConfig {
     /// IPADIC's source directory or a compiled `system.dic`; `None` looks in
-    /// the usual places ([`default_dictionary`]).
+    /// the usual places ([`crate::install::default_dictionary`]).
     pub dictionary: Option<PathBuf>,
     /// The semantic model's directory (`scripts/setup-model`); `None` looks in
     /// the usual place, and without one the engine is lexical only. `off`
@@ -34,56 +37,6 @@ pub struct EngineConfig {
     pub model: Option<PathBuf>,
     /// Where to keep a compiled dictionary if its source directory is read-only.
     pub cache_dir: PathBuf,
-}
-
-/// The usual places of a dictionary: `$MADOGUCHI_FAQ_DICTIONARY`, `var/ipadic`
-/// under the working directory, and `var/ipadic` of the checkout the binary
-/// was built from.
-pub fn default_dictionary() -> Option<PathBuf> {
-    candidates("MADOGUCHI_FAQ_DICTIONARY", "var/ipadic")
-        .into_iter()
-        .find(|p| p.join("matrix.def").is_file() || p.join("system.dic").is_file() || p.is_file())
-}
-
-/// The usual places of the semantic model (as [`default_dictionary`]).
-pub fn default_model() -> Option<PathBuf> {
-    candidates("MADOGUCHI_FAQ_MODEL", "var/models/multilingual-e5-small")
-        .into_iter()
-        .find(|p| p.join("model.safetensors").is_file())
-}
-
-fn candidates(var: &str, relative: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(v) = std::env::var(var)
-        && !v.is_empty()
-    {
-        out.push(PathBuf::from(v));
-    }
-    out.push(PathBuf::from(relative));
-    out.push(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(relative),
-    );
-    out
-}
-
-/// Loads the semantic model from a directory (once per directory and process).
-pub fn load_encoder(dir: &Path) -> anyhow::Result<Arc<dyn Encoder>> {
-    static LOADED: std::sync::OnceLock<
-        Mutex<std::collections::HashMap<PathBuf, Arc<dyn Encoder>>>,
-    > = std::sync::OnceLock::new();
-    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let mut loaded = LOADED
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(e) = loaded.get(&key) {
-        return Ok(e.clone());
-    }
-    let encoder = crate::semantic::load(&key)?;
-    loaded.insert(key, encoder.clone());
-    Ok(encoder)
 }
 
 struct Current {
@@ -214,10 +167,13 @@ impl Engine {
             return Ok(c.index.clone());
         }
         let analyzer = self.analyzer().await;
-        let entries: Vec<Entry> = store::answerable(&self.db)
+        // The entries residents are answered from: published and valid today (JST).
+        let today = Timestamp::now().jst().format("%Y-%m-%d").to_string();
+        let entries: Vec<Entry> = store::entries(&self.db, None)
             .await?
             .into_iter()
             .map(|s| s.entry)
+            .filter(|e| e.is_answerable_on(&today))
             .collect();
         let encoder = self
             .encoder
@@ -309,9 +265,17 @@ impl Engine {
             .iter()
             .map(|h| cached.get(h).and_then(|v| decode_vector(v)))
             .collect();
-        let missing: Vec<usize> = (0..out.len()).filter(|&i| out[i].is_none()).collect();
+        let missing: Vec<usize> = out
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_none())
+            .map(|(i, _)| i)
+            .collect();
         for chunk in missing.chunks(32) {
-            let batch: Vec<String> = chunk.iter().map(|&i| texts[i].clone()).collect();
+            let batch: Vec<String> = chunk
+                .iter()
+                .filter_map(|&i| texts.get(i).cloned())
+                .collect();
             let enc = encoder.clone();
             let vectors = tokio::task::spawn_blocking(move || {
                 let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
@@ -320,10 +284,14 @@ impl Engine {
             .await??;
             let mut to_store = Vec::new();
             for (&i, v) in chunk.iter().zip(vectors) {
-                to_store.push((hashes[i].clone(), encode_vector(&v)));
-                out[i] = Some(v);
+                if let (Some(hash), Some(slot)) = (hashes.get(i), out.get_mut(i)) {
+                    to_store.push((hash.clone(), encode_vector(&v)));
+                    *slot = Some(v);
+                }
             }
-            store::put_vectors(&self.db, &model, &to_store).await?;
+            let mut tx = self.db.begin().await?;
+            store::put_vectors_in(&mut tx, &model, &to_store).await?;
+            tx.commit().await?;
         }
         Ok(out.into_iter().map(Option::unwrap_or_default).collect())
     }
@@ -377,7 +345,8 @@ fn decode_vector(s: &str) -> Option<Vec<f32>> {
     Some(
         bytes
             .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .filter_map(|c| <[u8; 4]>::try_from(c).ok())
+            .map(f32::from_le_bytes)
             .collect(),
     )
 }
