@@ -131,9 +131,17 @@ pub fn status_ja(s: Status) -> &'static str {
     }
 }
 
-/// The start of a Japan-time day as UTC.
+/// The start of a Japan-time day as UTC. Days outside the years 1 to 9999
+/// (which no application has, and which timestamps cannot be written in)
+/// count as the first or last day of that range.
 pub fn day_start(d: NaiveDate) -> Timestamp {
-    let utc = d.and_time(chrono::NaiveTime::MIN) - chrono::Duration::hours(9);
+    let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN);
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
+    let d = d.clamp(first, last);
+    let utc = d
+        .and_time(chrono::NaiveTime::MIN)
+        .checked_sub_signed(chrono::Duration::hours(9))
+        .unwrap_or_else(|| first.and_time(chrono::NaiveTime::MIN));
     Timestamp(utc.and_utc())
 }
 
@@ -145,5 +153,7 @@ mod tests {
     fn a_day_starts_at_midnight_in_japan() {
         let d = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
         assert_eq!(day_start(d).to_db_string(), "2026-03-31T15:00:00.000000Z");
+        let _ = day_start(NaiveDate::MIN);
+        let _ = day_start(NaiveDate::MAX);
     }
 }

@@ -36,7 +36,12 @@ pub async fn next_page(
         sql.push_str(&format!(" and submitted_at >= ${n}"));
         n += 1;
     }
-    if sel.received_to.is_some() {
+    // Received on or before that day: before the start of the next (the
+    // last day of the calendar has none; day_start stops at 9999 anyway).
+    let until = sel
+        .received_to
+        .map(|d| day_start(d.succ_opt().unwrap_or(d)));
+    if until.is_some() {
         sql.push_str(&format!(" and submitted_at < ${n}"));
         n += 1;
     }
@@ -51,8 +56,8 @@ pub async fn next_page(
     if let Some(d) = sel.received_from {
         q = q.bind(day_start(d));
     }
-    if let Some(d) = sel.received_to.and_then(|d| d.succ_opt()) {
-        q = q.bind(day_start(d));
+    if let Some(t) = until {
+        q = q.bind(t);
     }
     let rows = q.bind(limit).fetch_all(db.pool()).await?;
     Ok(rows
