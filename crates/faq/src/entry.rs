@@ -102,6 +102,11 @@ pub const MAX_ANSWER: usize = 20_000;
 
 pub use platform::import::{RowError, decode};
 
+/// The most rows and columns an import file may have (a city's FAQ has a
+/// few thousand entries in 14 columns). Checked row by row while reading.
+pub const MAX_ROWS: usize = 50_000;
+pub const MAX_COLUMNS: usize = 100;
+
 /// Parses an import file into entries and the problems found (each with its
 /// line). Entries are returned for the valid rows even when others are bad:
 /// the caller decides whether to import them.
@@ -157,7 +162,7 @@ fn parse(bytes: &[u8], strict: bool) -> (Vec<(usize, Entry)>, Vec<RowError>) {
     let col = |name: &str| header.iter().position(|h| h == name);
     let idx: Vec<Option<usize>> = COLUMNS.iter().map(|c| col(c)).collect();
     let mut seen = std::collections::HashMap::<String, usize>::new();
-    for record in records {
+    for (n, record) in records.enumerate() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -167,6 +172,15 @@ fn parse(bytes: &[u8], strict: bool) -> (Vec<(usize, Entry)>, Vec<RowError>) {
             }
         };
         let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        if n >= MAX_ROWS || record.len() > MAX_COLUMNS {
+            errors.push(RowError::new(
+                line,
+                "",
+                "faq.row.too_large",
+                format!("{MAX_ROWS} / {MAX_COLUMNS}"),
+            ));
+            return (entries, errors);
+        }
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -332,6 +346,23 @@ pub fn write_csv(entries: &[Entry], shift_jis: bool) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_file_too_large_is_refused_at_the_first_row_too_many() {
+        let wide = format!(
+            "id,question,answer,area,url\n{}\n",
+            vec!["x"; 150].join(",")
+        );
+        let (_, errors) = parse_csv(wide.as_bytes());
+        assert_eq!(errors.first().map(|e| e.code), Some("faq.row.too_large"));
+        let mut long = String::from("id,question,answer,area,url\n");
+        for i in 0..=MAX_ROWS {
+            long.push_str(&format!("q{i},質問,回答,,\n"));
+        }
+        let (entries, errors) = parse_csv(long.as_bytes());
+        assert_eq!(entries.len(), MAX_ROWS);
+        assert_eq!(errors.last().map(|e| e.code), Some("faq.row.too_large"));
+    }
+
     use super::*;
 
     #[test]

@@ -70,35 +70,21 @@ pub struct Item {
 
 pub use platform::import::{RowError, decode};
 
-/// Reads the rows of a CSV text or an `.xlsx` file as (line, cells), the header first.
+/// The largest inventory file read: rows, columns and cells of its sheet
+/// (Mie's inventory has 4,273 procedures in 30 columns), and the bytes an
+/// `.xlsx` may unpack to. Checked while reading, before anything of that
+/// size is allocated.
+pub const MAX_ROWS: usize = 100_000;
+pub const MAX_COLUMNS: usize = 200;
+pub const MAX_CELLS: usize = 2_000_000;
+const MAX_UNPACKED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads the rows of a CSV text or an `.xlsx` file as (line, cells), the header
+/// first. Files beyond [`MAX_ROWS`], [`MAX_COLUMNS`] or [`MAX_CELLS`] are
+/// refused with what was exceeded. CPU-bound: call from a blocking task.
 pub fn rows(bytes: &[u8], name: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
     if bytes.starts_with(b"PK\x03\x04") || name.to_ascii_lowercase().ends_with(".xlsx") {
-        use calamine::Reader;
-        let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec()))
-            .map_err(|e| format!("not a readable .xlsx file: {e}"))?;
-        let sheet = wb
-            .sheet_names()
-            .first()
-            .cloned()
-            .ok_or("the workbook has no sheet")?;
-        let range = wb.worksheet_range(&sheet).map_err(|e| e.to_string())?;
-        return Ok(range
-            .rows()
-            .enumerate()
-            .map(|(i, r)| {
-                (
-                    i + 1,
-                    r.iter()
-                        .map(|c| match c {
-                            calamine::Data::Float(f) if f.fract() == 0.0 => {
-                                format!("{}", *f as i64)
-                            }
-                            other => other.to_string(),
-                        })
-                        .collect(),
-                )
-            })
-            .collect());
+        return xlsx_rows(bytes);
     }
     let text = decode(bytes);
     let mut reader = csv::ReaderBuilder::new()
@@ -106,6 +92,7 @@ pub fn rows(bytes: &[u8], name: &str) -> Result<Vec<(usize, Vec<String>)>, Strin
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut out = Vec::new();
+    let mut cells = 0usize;
     for rec in reader.records() {
         let rec =
             rec.map_err(|e| format!("line {}: {e}", e.position().map(|p| p.line()).unwrap_or(0)))?;
@@ -113,9 +100,92 @@ pub fn rows(bytes: &[u8], name: &str) -> Result<Vec<(usize, Vec<String>)>, Strin
             .position()
             .map(|p| p.line() as usize)
             .unwrap_or(out.len() + 1);
+        cells += rec.len();
+        if out.len() >= MAX_ROWS || rec.len() > MAX_COLUMNS || cells > MAX_CELLS {
+            return Err(too_big());
+        }
         out.push((line, rec.iter().map(|s| s.trim().to_string()).collect()));
     }
     Ok(out)
+}
+
+fn too_big() -> String {
+    format!(
+        "the file is larger than an inventory can be: at most {MAX_ROWS} rows, {MAX_COLUMNS} columns and {MAX_CELLS} cells"
+    )
+}
+
+/// The first sheet of an `.xlsx`, cell by cell (a sheet whose cells are far
+/// apart is never laid out whole in memory), as rows from the first used row
+/// to the last, each from the first used column to the last.
+fn xlsx_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, String> {
+    use calamine::{Data, DataRef, Reader};
+    // A zip bomb: parts that unpack to far more than the file.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not a readable .xlsx file: {e}"))?;
+    let mut unpacked = 0u64;
+    for i in 0..zip.len() {
+        let part = zip
+            .by_index_raw(i)
+            .map_err(|e| format!("not a readable .xlsx file: {e}"))?;
+        unpacked = unpacked.saturating_add(part.size());
+    }
+    if unpacked > MAX_UNPACKED_BYTES {
+        return Err(too_big());
+    }
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not a readable .xlsx file: {e}"))?;
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or("the workbook has no sheet")?;
+    let mut reader = wb
+        .worksheet_cells_reader(&sheet)
+        .map_err(|e| e.to_string())?;
+    let mut cells: std::collections::BTreeMap<usize, std::collections::BTreeMap<usize, String>> =
+        std::collections::BTreeMap::new();
+    let mut count = 0usize;
+    while let Some(cell) = reader.next_cell().map_err(|e| e.to_string())? {
+        let (row, col) = cell.get_position();
+        let (row, col) = (row as usize, col as usize);
+        count += 1;
+        if row >= MAX_ROWS || col >= MAX_COLUMNS || count > MAX_CELLS {
+            return Err(too_big());
+        }
+        let text = match cell.get_value() {
+            DataRef::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+            other => Data::from(other.clone()).to_string(),
+        };
+        cells.entry(row).or_default().insert(col, text);
+    }
+    let (Some(first_row), Some(last_row)) = (
+        cells.keys().next().copied(),
+        cells.keys().next_back().copied(),
+    ) else {
+        return Ok(Vec::new());
+    };
+    let first_col = cells
+        .values()
+        .filter_map(|r| r.keys().next().copied())
+        .min()
+        .unwrap_or(0);
+    let last_col = cells
+        .values()
+        .filter_map(|r| r.keys().next_back().copied())
+        .max()
+        .unwrap_or(0);
+    Ok((first_row..=last_row)
+        .map(|r| {
+            let row = cells.get(&r);
+            (
+                r - first_row + 1,
+                (first_col..=last_col)
+                    .map(|c| row.and_then(|row| row.get(&c)).cloned().unwrap_or_default())
+                    .collect(),
+            )
+        })
+        .collect())
 }
 
 fn parse_count(s: &str) -> Result<Option<i64>, String> {
@@ -359,6 +429,40 @@ mod tests {
     const CSV: &str = "手続ID,手続名,オンライン化の実施状況,年間受付件数,重点手続,県独自・法定,デジタル化予定年度\n\
         A-1,三重県立高等学校入学願書,1,17000,○,県独自,令和4年度\n\
         A-2,三重おもいやり駐車場利用証 新規・更新交付申請,2,12600,○,県独自,R5\n";
+
+    fn workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let sheet = wb.add_worksheet();
+        for (r, c, v) in cells {
+            sheet.write_string(*r, *c, *v).unwrap();
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn an_xlsx_reads_as_the_csv_does() {
+        let csv = rows(CSV.as_bytes(), "x.csv").unwrap();
+        let mut cells = Vec::new();
+        for (line, row) in &csv {
+            for (c, v) in row.iter().enumerate() {
+                cells.push((*line as u32 - 1, c as u16, v.as_str()));
+            }
+        }
+        assert_eq!(rows(&workbook(&cells), "x.xlsx").unwrap(), csv);
+    }
+
+    /// Two cells at opposite corners of a sheet made the import lay out 17
+    /// billion cells and the process abort; now it is refused at once.
+    #[test]
+    fn a_sheet_too_large_is_refused_before_it_is_laid_out() {
+        let far = workbook(&[(0, 0, "手続ID"), (1_048_575, 16_383, "x")]);
+        let err = rows(&far, "inventory.xlsx").unwrap_err();
+        assert!(err.contains("at most"), "{err}");
+        let wide = workbook(&[(0, 0, "a"), (0, 250, "b")]);
+        assert!(rows(&wide, "inventory.xlsx").is_err());
+        let csv = format!("{}\n", vec!["x"; 300].join(","));
+        assert!(rows(csv.as_bytes(), "inventory.csv").is_err());
+    }
 
     #[test]
     fn utf8_bom_and_shift_jis_read_the_same() {

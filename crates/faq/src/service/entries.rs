@@ -180,7 +180,18 @@ pub async fn import_file(
     bytes: &[u8],
     valid_rows_only: bool,
 ) -> Result<ImportReport, EntryError> {
-    let (rows, errors) = entry::parse_csv(bytes);
+    // Parsing a file is CPU work: off the async threads.
+    let owned = bytes.to_vec();
+    let (rows, errors) = tokio::task::spawn_blocking(move || entry::parse_csv(&owned))
+        .await
+        .map_err(|e| {
+            EntryError::Invalid(vec![RowError::new(
+                0,
+                "",
+                "faq.row.unreadable",
+                format!("reading the file did not finish: {e}"),
+            )])
+        })?;
     let org = platform::orgs::organisation_by_id(&faq.platform.db, staff.organisation_id)
         .await
         .ok()

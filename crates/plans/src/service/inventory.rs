@@ -27,9 +27,26 @@ pub async fn import(
     valid_rows_only: bool,
     by: Actor,
 ) -> Result<ImportReport, ImportError> {
-    let all = rows(bytes, name)
-        .map_err(|detail| vec![RowError::new(0, "", "plans.row.unreadable", detail)])?;
-    let (items, skipped) = match parse(&all) {
+    // Reading and checking a file is CPU work: off the async threads.
+    let (bytes_owned, name_owned) = (bytes.to_vec(), name.to_string());
+    let read = tokio::task::spawn_blocking(move || {
+        rows(&bytes_owned, &name_owned).map(|all| {
+            let parsed = parse(&all);
+            (all, parsed)
+        })
+    })
+    .await
+    .map_err(|e| {
+        vec![RowError::new(
+            0,
+            "",
+            "plans.row.unreadable",
+            format!("reading the file did not finish: {e}"),
+        )]
+    })?;
+    let (all, parsed) =
+        read.map_err(|detail| vec![RowError::new(0, "", "plans.row.unreadable", detail)])?;
+    let (items, skipped) = match parsed {
         Ok(items) => (items, Vec::new()),
         Err(errors) if valid_rows_only && !errors.iter().any(|e| e.line == 1) => {
             let bad: HashSet<usize> = errors.iter().map(|e| e.line).collect();
