@@ -193,6 +193,47 @@ async fn the_resident_journey_through_the_api() {
             "{list}"
         );
 
+        // The list pages: one at a time, then the rest, then nothing more;
+        // a page key that is not one is refused.
+        let first = api.get("/api/v1/applications?limit=1").await.json();
+        assert_eq!(first["items"].as_array().unwrap().len(), 1, "{first}");
+        let next = first["next_before"]
+            .as_str()
+            .expect("a next page")
+            .to_string();
+        let rest = api
+            .get(&format!(
+                "/api/v1/applications?limit=1&before={}",
+                form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            ))
+            .await
+            .json();
+        assert_eq!(rest["items"].as_array().unwrap().len(), 1, "{rest}");
+        assert_ne!(rest["items"][0]["id"], first["items"][0]["id"]);
+        let all = api.get("/api/v1/applications?limit=2").await.json();
+        assert_eq!(all["items"].as_array().unwrap().len(), 2);
+        let end = all["next_before"].as_str().unwrap().to_string();
+        let none = api
+            .get(&format!(
+                "/api/v1/applications?before={}",
+                form_urlencoded::byte_serialize(end.as_bytes()).collect::<String>()
+            ))
+            .await
+            .json();
+        assert!(none["items"].as_array().unwrap().is_empty());
+        assert!(none["next_before"].is_null());
+        for bad in [
+            "limit=0",
+            "limit=201",
+            "limit=x",
+            "before=2026",
+            "before=x_1",
+        ] {
+            let res = api.get(&format!("/api/v1/applications?{bad}")).await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}");
+            assert_eq!(res.json()["error"]["code"], "invalid_query");
+        }
+
         // Withdraw the other one.
         let other = a.json()["id"].as_i64().unwrap();
         let res = api

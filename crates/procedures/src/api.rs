@@ -443,13 +443,55 @@ async fn create_application(
         .into_response())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ApplicationsQuery {
+    #[serde(default)]
+    limit: Option<i64>,
+    /// `next_before` of the previous page.
+    #[serde(default)]
+    before: Option<String>,
+}
+
+/// Applications on a page of the list, unless the client asks for another number (1 to 200).
+const APPLICATIONS_PAGE: i64 = 50;
+
 async fn list_applications(
     State(state): State<Procedures>,
     req: RequestContext,
     resident: CurrentResident,
+    query: Result<Query<ApplicationsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
+    let Query(q) = query.map_err(|e| AppError::BadRequest {
+        code: "invalid_query",
+        detail: Some(e.body_text()),
+    })?;
+    let limit = q.limit.unwrap_or(APPLICATIONS_PAGE);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::BadRequest {
+            code: "invalid_query",
+            detail: Some("limit must be 1 to 200".into()),
+        });
+    }
+    let before = match q.before.as_deref() {
+        None => None,
+        Some(cursor) => Some(
+            cursor
+                .rsplit_once('_')
+                .and_then(|(t, id)| Some((platform::Timestamp::parse(t)?, id.parse().ok()?)))
+                .ok_or(AppError::BadRequest {
+                    code: "invalid_query",
+                    detail: Some("before must be the next_before of a page".into()),
+                })?,
+        ),
+    };
     let tr = req.tr(&state.platform);
-    let rows = service::list_for_resident(&state.platform.db, resident.resident.id).await?;
+    let page = service::ListPage { before, limit };
+    let rows = service::list_for_resident(&state.platform.db, resident.resident.id, page).await?;
+    let next = rows
+        .last()
+        .filter(|_| rows.len() as i64 == limit)
+        .map(|a| format!("{}_{}", a.updated_at.to_db_string(), a.id));
     let items: Vec<Value> = rows
         .into_iter()
         .map(|a| {
@@ -467,7 +509,7 @@ async fn list_applications(
             })
         })
         .collect();
-    Ok(Json(json!({"items": items})).into_response())
+    Ok(Json(json!({"items": items, "next_before": next})).into_response())
 }
 
 async fn get_application(

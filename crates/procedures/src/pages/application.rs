@@ -496,7 +496,12 @@ async fn my_applications(
     resident: CurrentResident,
     PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<Response, AppError> {
-    let rows = service::list_for_resident(&state.platform.db, resident.resident.id)
+    // A resident has a few applications; the page lists the latest 500.
+    let page = service::ListPage {
+        before: None,
+        limit: 500,
+    };
+    let rows = service::list_for_resident(&state.platform.db, resident.resident.id, page)
         .await?
         .into_iter()
         .map(|a| ApplicationRow {

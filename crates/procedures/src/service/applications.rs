@@ -101,9 +101,21 @@ pub async fn load_for_resident(
     Ok((app, def, procedure))
 }
 
-/// The resident's applications, most recently changed first.
-pub async fn list_for_resident(db: &Db, resident_id: i64) -> StoreResult<Vec<ApplicationSummary>> {
-    store::list_for_resident(db, resident_id).await
+/// A page of a list: at most `limit` rows after the key of the last row of
+/// the previous page.
+#[derive(Debug, Clone, Copy)]
+pub struct ListPage {
+    pub before: Option<(Timestamp, i64)>,
+    pub limit: i64,
+}
+
+/// The resident's applications, most recently changed first, a page at a time.
+pub async fn list_for_resident(
+    db: &Db,
+    resident_id: i64,
+    page: ListPage,
+) -> StoreResult<Vec<ApplicationSummary>> {
+    store::list_for_resident(db, resident_id, page.before, page.limit.clamp(1, 500)).await
 }
 
 /// An application by id, whoever it belongs to (for callers that scoped it themselves).

@@ -94,18 +94,42 @@ pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Application>> {
     .await?)
 }
 
-/// The resident's applications, most recently changed first.
-pub async fn list_for_resident(db: &Db, resident_id: i64) -> StoreResult<Vec<ApplicationSummary>> {
-    Ok(sqlx::query_as(
-        "select a.id, a.procedure_id, p.name as procedure_name, p.name_en as procedure_name_en, \
+/// The resident's applications, most recently changed first: `limit` of
+/// them, after the (changed time, id) of the last one of the previous page.
+pub async fn list_for_resident(
+    db: &Db,
+    resident_id: i64,
+    before: Option<(Timestamp, i64)>,
+    limit: i64,
+) -> StoreResult<Vec<ApplicationSummary>> {
+    const COLUMNS: &str = "select a.id, a.procedure_id, p.name as procedure_name, p.name_en as procedure_name_en, \
          o.name as organisation_name, o.name_en as organisation_name_en, a.status, a.receipt_number, a.updated_at, \
          a.submitted_at from applications a join procedures p on p.id = a.procedure_id \
-         join organisations o on o.id = a.organisation_id where a.resident_id = $1 order by a.updated_at desc, a.id desc \
-         limit 500",
-    )
-    .bind(resident_id)
-    .fetch_all(db.pool())
-    .await?)
+         join organisations o on o.id = a.organisation_id where a.resident_id = $1";
+    let rows = match before {
+        None => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{COLUMNS} order by a.updated_at desc, a.id desc limit $2"
+            )))
+            .bind(resident_id)
+            .bind(limit)
+            .fetch_all(db.pool())
+            .await?
+        }
+        Some((t, id)) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{COLUMNS} and (a.updated_at < $2 or (a.updated_at = $2 and a.id < $3)) \
+                 order by a.updated_at desc, a.id desc limit $4"
+            )))
+            .bind(resident_id)
+            .bind(t)
+            .bind(id)
+            .bind(limit)
+            .fetch_all(db.pool())
+            .await?
+        }
+    };
+    Ok(rows)
 }
 
 /// Saves a draft's answers and pending input. Refused (NotFound) unless it is
