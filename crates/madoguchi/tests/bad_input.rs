@@ -612,3 +612,95 @@ async fn staff_date_filters_at_the_ends_of_time_are_not_a_500() {
     }
     t.finish().await;
 }
+
+/// A request that would hold the server gets an answer of its own: a body
+/// declared larger than any route takes is refused before it is read, a
+/// client that never finishes its body is cut off at the request timeout,
+/// and when every slot is taken a request waits a little, then gets 503
+/// `busy` (before, none of these had a limit: a slow client held the server).
+#[tokio::test]
+async fn slow_and_oversized_requests_do_not_hold_the_server() {
+    use tower::ServiceExt;
+    let t = TestApp::with_demo_config(Backend::Sqlite, |c| {
+        c.max_concurrent_requests = 1;
+        c.request_timeout_secs = 2;
+    })
+    .await;
+    let router = t.app.router.clone();
+    // A body that never arrives.
+    let endless = || {
+        axum::body::Body::from_stream(futures_util::stream::pending::<
+            Result<Vec<u8>, std::io::Error>,
+        >())
+    };
+    let post = |length: &'static str| {
+        axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/signin")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("content-length", length)
+            .body(endless())
+            .unwrap()
+    };
+    let within = std::time::Duration::from_secs(10);
+
+    // Declared larger than anything accepted: refused at once, unread.
+    let res = tokio::time::timeout(within, router.clone().oneshot(post("10000000000")))
+        .await
+        .expect("answered without reading the body")
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // A body that never finishes: cut off at the request timeout.
+    let started = std::time::Instant::now();
+    let res = tokio::time::timeout(within, router.clone().oneshot(post("100")))
+        .await
+        .expect("cut off at the request timeout")
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+
+    // The only slot taken by a slow client: another request waits, then is told the server is busy.
+    t.finish().await;
+    let t = TestApp::with_demo_config(Backend::Sqlite, |c| {
+        c.max_concurrent_requests = 1;
+        c.request_timeout_secs = 60;
+    })
+    .await;
+    let router = t.app.router.clone();
+    let slow = tokio::spawn(router.clone().oneshot(post("100")));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let res = tokio::time::timeout(
+        within,
+        router.clone().oneshot(
+            axum::http::Request::builder()
+                .uri("/procedures")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        ),
+    )
+    .await
+    .expect("answered")
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        res.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("10")
+    );
+    // Health answers whatever the load.
+    let res = router
+        .clone()
+        .oneshot(
+            axum::http::Request::builder()
+                .uri("/healthz")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    slow.abort();
+    t.finish().await;
+}

@@ -113,6 +113,11 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Trust `X-Forwarded-For` from a reverse proxy for the client address.
     pub trust_forwarded_for: bool,
+    /// Requests handled at once; more wait a little, then get 503 `busy`.
+    pub max_concurrent_requests: usize,
+    /// The longest a request may take (its body read and its answer made),
+    /// in seconds; beyond, 503 `timeout`.
+    pub request_timeout_secs: u64,
     /// The FAQ chatbot's Japanese dictionary (IPADIC's source directory or a
     /// compiled `system.dic`); by default `var/ipadic` (`scripts/setup-dictionary`).
     pub faq_dictionary: Option<PathBuf>,
@@ -135,6 +140,8 @@ impl Default for Config {
             branding: Branding::default(),
             db_max_connections: 16,
             trust_forwarded_for: false,
+            max_concurrent_requests: 256,
+            request_timeout_secs: 120,
             faq_dictionary: None,
             faq_model: None,
         }
@@ -156,6 +163,8 @@ struct FileConfig {
     branding: Option<Branding>,
     db_max_connections: Option<u32>,
     trust_forwarded_for: Option<bool>,
+    max_concurrent_requests: Option<usize>,
+    request_timeout_secs: Option<u64>,
     faq_dictionary: Option<PathBuf>,
     faq_model: Option<PathBuf>,
 }
@@ -230,6 +239,8 @@ impl Config {
             branding,
             db_max_connections,
             trust_forwarded_for,
+            max_concurrent_requests,
+            request_timeout_secs,
             faq_dictionary,
             faq_model,
         } = file;
@@ -250,6 +261,8 @@ impl Config {
         set(&mut self.branding, branding);
         set(&mut self.db_max_connections, db_max_connections);
         set(&mut self.trust_forwarded_for, trust_forwarded_for);
+        set(&mut self.max_concurrent_requests, max_concurrent_requests);
+        set(&mut self.request_timeout_secs, request_timeout_secs);
         set_opt(&mut self.faq_dictionary, faq_dictionary);
         set_opt(&mut self.faq_model, faq_model);
         Ok(())
@@ -287,6 +300,16 @@ impl Config {
                 .parse()
                 .map_err(|e| anyhow::anyhow!("MADOGUCHI_DATA_UPLOAD_MB {v:?}: {e}"))?;
             self.data_upload_bytes = mb * 1024 * 1024;
+        }
+        if let Some(v) = env("MADOGUCHI_MAX_CONCURRENT_REQUESTS") {
+            self.max_concurrent_requests = v
+                .parse()
+                .map_err(|e| anyhow::anyhow!("MADOGUCHI_MAX_CONCURRENT_REQUESTS {v:?}: {e}"))?;
+        }
+        if let Some(v) = env("MADOGUCHI_REQUEST_TIMEOUT_SECS") {
+            self.request_timeout_secs = v
+                .parse()
+                .map_err(|e| anyhow::anyhow!("MADOGUCHI_REQUEST_TIMEOUT_SECS {v:?}: {e}"))?;
         }
         if let Some(v) = env("MADOGUCHI_DB_MAX_CONNECTIONS") {
             self.db_max_connections = v

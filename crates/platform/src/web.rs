@@ -12,6 +12,7 @@ pub mod error;
 pub mod error_pages;
 pub mod format;
 pub mod forms;
+pub mod limits;
 pub mod page;
 pub mod path;
 pub mod url;
@@ -118,11 +119,25 @@ async fn security_headers(req: Request, next: Next) -> Response {
 /// Wraps the complete router with the middleware every request goes through,
 /// outermost first: panic safety net, security headers, request context
 /// (language, session, CSRF binding), error rendering (which needs the
-/// context), body size limit.
+/// context), the limits on bodies, concurrency and time (`limits`), the
+/// body size limit of each route.
 pub fn finish(router: Router<Platform>, platform: Platform) -> Router {
-    let limit = platform.config.max_upload_bytes;
+    let config = &platform.config;
+    let limit = config.max_upload_bytes;
+    // The largest body any route accepts: open-data files (multipart, with
+    // their form fields around them) or the uploads of every other route.
+    let largest = config.data_upload_bytes.max(limit) as u64 + 1024 * 1024;
+    let limits = limits::Limits::new(
+        config.max_concurrent_requests,
+        largest,
+        std::time::Duration::from_secs(config.request_timeout_secs.max(1)),
+    );
     router
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            limits,
+            limits::limit_requests,
+        ))
         .layer(middleware::from_fn_with_state(
             platform.clone(),
             error_pages::render_errors,

@@ -64,6 +64,10 @@ pub enum AppError {
     },
     TooManyRequests,
     PayloadTooLarge,
+    /// The server cannot take the request now (`busy`, `timeout`); try again later.
+    Unavailable {
+        code: &'static str,
+    },
     Internal(anyhow::Error),
 }
 
@@ -86,6 +90,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -101,6 +106,7 @@ impl AppError {
             AppError::Conflict { code } => code,
             AppError::TooManyRequests => "too_many_requests",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Unavailable { code } => code,
             AppError::Internal(_) => "internal_error",
         }
     }

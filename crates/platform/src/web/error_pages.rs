@@ -158,6 +158,10 @@ pub async fn render_errors(State(platform): State<Platform>, req: Request, next:
         }
     };
     res.extensions_mut().insert(Rendered);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+    }
     if status == StatusCode::TOO_MANY_REQUESTS {
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
