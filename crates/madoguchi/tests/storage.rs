@@ -694,3 +694,92 @@ async fn a_conflict_while_writing_fails_its_own_submission_not_the_batch() {
         done(db, tdb).await;
     }
 }
+
+/// Sign-in rate limits count in the database, so they hold across nodes
+/// (two connections pools play two nodes); periodic work is leased to one
+/// node at a time, and taken over when its lease expires.
+#[tokio::test]
+async fn rate_limits_and_leases_hold_across_nodes() {
+    use platform::ratelimit::Shared;
+    use std::time::Duration;
+    for backend in backends() {
+        let (db, tdb) = open(backend).await;
+        let other = madoguchi::app::open_database(&tdb.config()).await.unwrap();
+        let window = Duration::from_secs(900);
+        for _ in 0..3 {
+            assert!(
+                Shared::allowed(&db, "signin:account:a@example.jp", 5, window)
+                    .await
+                    .unwrap()
+            );
+            Shared::hit(&db, "signin:account:a@example.jp", window)
+                .await
+                .unwrap();
+            Shared::hit(&other, "signin:account:a@example.jp", window)
+                .await
+                .unwrap();
+        }
+        assert!(
+            !Shared::allowed(&other, "signin:account:a@example.jp", 5, window)
+                .await
+                .unwrap(),
+            "six attempts on two nodes count as six"
+        );
+        assert!(
+            Shared::allowed(&db, "signin:account:b@example.jp", 5, window)
+                .await
+                .unwrap()
+        );
+        Shared::clear(&other, "signin:account:a@example.jp")
+            .await
+            .unwrap();
+        assert!(
+            Shared::allowed(&db, "signin:account:a@example.jp", 5, window)
+                .await
+                .unwrap()
+        );
+        // A window that ended starts again at one.
+        Shared::hit(&db, "k", Duration::from_millis(1))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(
+            Shared::hit(&db, "k", Duration::from_millis(1))
+                .await
+                .unwrap(),
+            1
+        );
+
+        let ttl = Duration::from_millis(300);
+        assert!(
+            platform::lease::acquire_as(&db, "maintenance", "node-a", ttl)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !platform::lease::acquire_as(&other, "maintenance", "node-b", ttl)
+                .await
+                .unwrap()
+        );
+        assert!(
+            platform::lease::acquire_as(&db, "maintenance", "node-a", ttl)
+                .await
+                .unwrap(),
+            "renewed"
+        );
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(
+            platform::lease::acquire_as(&other, "maintenance", "node-b", ttl)
+                .await
+                .unwrap(),
+            "an expired lease is taken over"
+        );
+        assert!(
+            !platform::lease::acquire_as(&db, "maintenance", "node-a", ttl)
+                .await
+                .unwrap()
+        );
+        other.close().await;
+        done(db, tdb).await;
+    }
+}

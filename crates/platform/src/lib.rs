@@ -5,6 +5,7 @@
 //! - [`orgs`], [`accounts`], [`session`]: organisations, people, sign-in;
 //! - [`audit`]: the hash-chained audit log;
 //! - [`jobs`]: the job queue and outbox;
+//! - [`lease`]: periodic work done by one node at a time;
 //! - [`files`]: content-addressed file storage and file-type verification;
 //! - [`i18n`]: message catalogues (Japanese and English);
 //! - [`crypto`]: keys, tokens, sealing of My Number values;
@@ -22,6 +23,7 @@ pub mod files;
 pub mod i18n;
 pub mod import;
 pub mod jobs;
+pub mod lease;
 pub mod orgs;
 pub mod ratelimit;
 pub mod session;
@@ -32,13 +34,22 @@ use std::sync::Arc;
 
 pub use db::{Db, StoreError, StoreResult, Timestamp};
 
-/// The platform's migrations (organisations, people, sessions, audit, jobs).
-pub const MIGRATIONS: &[db::MigrationSource] = &[db::MigrationSource {
-    version: 2026112101,
-    description: "platform",
-    sqlite: include_str!("../migrations/sqlite/2026112101_platform.sql"),
-    postgres: include_str!("../migrations/postgres/2026112101_platform.sql"),
-}];
+/// The platform's migrations (organisations, people, sessions, audit, jobs;
+/// then rate-limit counters and leases shared by nodes).
+pub const MIGRATIONS: &[db::MigrationSource] = &[
+    db::MigrationSource {
+        version: 2026112101,
+        description: "platform",
+        sqlite: include_str!("../migrations/sqlite/2026112101_platform.sql"),
+        postgres: include_str!("../migrations/postgres/2026112101_platform.sql"),
+    },
+    db::MigrationSource {
+        version: 2026120701,
+        description: "platform scale-out",
+        sqlite: include_str!("../migrations/sqlite/2026120701_platform_scale_out.sql"),
+        postgres: include_str!("../migrations/postgres/2026120701_platform_scale_out.sql"),
+    },
+];
 
 /// The platform's message catalogue.
 pub const LOCALES: i18n::LocaleSource = i18n::LocaleSource {

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::Platform;
 use crate::accounts::{self, SignUpError};
 use crate::audit::{self, Actor};
+use crate::ratelimit::Shared;
 use crate::session::{self, Principal, SessionKind};
 use crate::web::context::RequestContext;
 use crate::web::cookies;
@@ -107,22 +108,27 @@ async fn staff_signin_page(ctx: PageCtx, Query(q): Query<NextQuery>) -> Result<R
     ))
 }
 
-/// Checks the rate limits; counts the attempt.
-fn limit(platform: &Platform, req: &RequestContext, email: &str) -> Result<(), AppError> {
-    let account_key = format!("signin:account:{}", email.trim().to_lowercase());
+/// The rate-limit key of an account: its address as stored (full-width and
+/// upper-case variants of an address are the same account).
+fn account_key(email: &str) -> String {
+    let normal = accounts::normalize_email(email).unwrap_or_else(|| email.trim().to_lowercase());
+    format!("signin:account:{normal}")
+}
+
+/// Checks the rate limits, which hold across every node (the counters are in
+/// the database); counts the attempt.
+async fn limit(platform: &Platform, req: &RequestContext, email: &str) -> Result<(), AppError> {
+    let account_key = account_key(email);
     let client_key = format!("signin:client:{}", req.client_ip);
-    if !platform
-        .limiter
-        .allowed(&account_key, MAX_PER_ACCOUNT, WINDOW)
-        || !platform
-            .limiter
-            .allowed(&client_key, MAX_PER_CLIENT, WINDOW)
+    let db = &platform.db;
+    if !Shared::allowed(db, &account_key, MAX_PER_ACCOUNT, WINDOW).await?
+        || !Shared::allowed(db, &client_key, MAX_PER_CLIENT, WINDOW).await?
     {
         tracing::warn!(client = %req.client_ip, "sign-in rate limit reached");
         return Err(AppError::TooManyRequests);
     }
-    platform.limiter.hit(&account_key, WINDOW);
-    platform.limiter.hit(&client_key, WINDOW);
+    Shared::hit(db, &account_key, WINDOW).await?;
+    Shared::hit(db, &client_key, WINDOW).await?;
     Ok(())
 }
 
@@ -200,7 +206,7 @@ async fn sign_in_form(
         );
     }
     if errors.is_empty() {
-        limit(&platform, &req, &email)?;
+        limit(&platform, &req, &email).await?;
         let principal = if staff {
             accounts::verify_staff(&platform.db, &email, password)
                 .await?
@@ -211,9 +217,7 @@ async fn sign_in_form(
                 .map(|r| Principal::Resident(r.id))
         };
         if let Some(principal) = principal {
-            platform
-                .limiter
-                .clear(&format!("signin:account:{}", email.trim().to_lowercase()));
+            Shared::clear(&platform.db, &account_key(&email)).await?;
             return start_browser_session(&platform, &req, principal, &next).await;
         }
         errors.add(
@@ -254,7 +258,7 @@ async fn signup_submit(
         .take(100)
         .collect::<String>();
     let next = safe_next(form.get("next"), "/applications");
-    limit(&platform, &req, &email)?;
+    limit(&platform, &req, &email).await?;
     match accounts::sign_up_resident(&platform.db, &email, form.text("password"), &display_name)
         .await
     {
@@ -340,7 +344,7 @@ async fn api_signin(
     req: RequestContext,
     ApiJson(body): ApiJson<ApiSignin>,
 ) -> Result<Response, AppError> {
-    limit(&platform, &req, &body.email)?;
+    limit(&platform, &req, &body.email).await?;
     let principal = match body.principal.as_deref() {
         None | Some("resident") => {
             accounts::verify_resident(&platform.db, &body.email, &body.password)
@@ -360,10 +364,7 @@ async fn api_signin(
     let Some(principal) = principal else {
         return Err(AppError::Unauthorized);
     };
-    platform.limiter.clear(&format!(
-        "signin:account:{}",
-        body.email.trim().to_lowercase()
-    ));
+    Shared::clear(&platform.db, &account_key(&body.email)).await?;
     let token = session::create(&platform.db, principal, SessionKind::Api).await?;
     Ok((
         StatusCode::CREATED,
@@ -402,7 +403,7 @@ async fn api_signup(
     req: RequestContext,
     ApiJson(body): ApiJson<ApiSignup>,
 ) -> Result<Response, AppError> {
-    limit(&platform, &req, &body.email)?;
+    limit(&platform, &req, &body.email).await?;
     let tr = req.tr(&platform);
     let display_name: String = body.display_name.trim().chars().take(100).collect();
     match accounts::sign_up_resident(&platform.db, &body.email, &body.password, &display_name).await
