@@ -95,6 +95,7 @@ pub fn platform(config: Config, db: Db) -> anyhow::Result<Platform> {
         files,
         limiter: platform::ratelimit::RateLimiter::new(),
         orgs: platform::orgs::OrgCache::default(),
+        metrics: Arc::new(platform::metrics::Metrics::new()),
     }))
 }
 
@@ -112,7 +113,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     };
     let faq = faq::Faq::new(platform.clone(), faq_engine_config(&platform.config));
     let opendata = opendata::OpenData::new(platform.clone());
-    let mut jobs = platform::jobs::Runner::new();
+    let mut jobs = platform::jobs::Runner::new().with_metrics(platform.metrics.clone());
     backoffice::service::notify::register(&mut jobs, platform.clone());
     let routes = platform::web::router()
         .merge(procedures::router(procedures.clone()))

@@ -113,6 +113,8 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Trust `X-Forwarded-For` from a reverse proxy for the client address.
     pub trust_forwarded_for: bool,
+    /// When set, `/metrics` answers only `Authorization: Bearer <this>`.
+    pub metrics_token: Option<Secret>,
     /// Requests handled at once; more wait a little, then get 503 `busy`.
     pub max_concurrent_requests: usize,
     /// The longest a request may take (its body read and its answer made),
@@ -140,6 +142,7 @@ impl Default for Config {
             branding: Branding::default(),
             db_max_connections: 16,
             trust_forwarded_for: false,
+            metrics_token: None,
             max_concurrent_requests: 256,
             request_timeout_secs: 120,
             faq_dictionary: None,
@@ -163,6 +166,7 @@ struct FileConfig {
     branding: Option<Branding>,
     db_max_connections: Option<u32>,
     trust_forwarded_for: Option<bool>,
+    metrics_token: Option<Secret>,
     max_concurrent_requests: Option<usize>,
     request_timeout_secs: Option<u64>,
     faq_dictionary: Option<PathBuf>,
@@ -239,6 +243,7 @@ impl Config {
             branding,
             db_max_connections,
             trust_forwarded_for,
+            metrics_token,
             max_concurrent_requests,
             request_timeout_secs,
             faq_dictionary,
@@ -261,6 +266,7 @@ impl Config {
         set(&mut self.branding, branding);
         set(&mut self.db_max_connections, db_max_connections);
         set(&mut self.trust_forwarded_for, trust_forwarded_for);
+        set_opt(&mut self.metrics_token, metrics_token);
         set(&mut self.max_concurrent_requests, max_concurrent_requests);
         set(&mut self.request_timeout_secs, request_timeout_secs);
         set_opt(&mut self.faq_dictionary, faq_dictionary);
@@ -300,6 +306,9 @@ impl Config {
                 .parse()
                 .map_err(|e| anyhow::anyhow!("MADOGUCHI_DATA_UPLOAD_MB {v:?}: {e}"))?;
             self.data_upload_bytes = mb * 1024 * 1024;
+        }
+        if let Some(v) = env("MADOGUCHI_METRICS_TOKEN") {
+            self.metrics_token = Some(Secret::new(v));
         }
         if let Some(v) = env("MADOGUCHI_MAX_CONCURRENT_REQUESTS") {
             self.max_concurrent_requests = v

@@ -217,6 +217,7 @@ pub type Handler = std::sync::Arc<
 #[derive(Clone, Default)]
 pub struct Runner {
     handlers: std::collections::HashMap<String, Handler>,
+    metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -237,15 +238,29 @@ impl Runner {
         self.handlers.insert(kind.to_string(), handler);
     }
 
-    /// Runs one due job, if any; true when one ran (successfully or not).
+    /// Counts each job's result in `metrics` from now on.
+    pub fn with_metrics(mut self, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Runner {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Runs one due job, if any; true when one ran (successfully or not). A
+    /// handler that panics fails its job (retried later) and the runner goes on.
     pub async fn run_one(&self, db: &Db) -> StoreResult<bool> {
+        use futures_util::FutureExt;
         let Some(job) = claim(db).await? else {
             return Ok(false);
         };
         let result = match self.handlers.get(&job.kind) {
-            Some(h) => h(job.clone()).await,
+            Some(h) => std::panic::AssertUnwindSafe(h(job.clone()))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Err("the job's handler panicked".to_string())),
             None => Err(format!("no handler for jobs of kind {}", job.kind)),
         };
+        if let Some(m) = &self.metrics {
+            m.job(&job.kind, result.is_ok());
+        }
         match result {
             Ok(()) => complete(db, job.id).await?,
             Err(e) => {

@@ -6,6 +6,7 @@
 //! - [`audit`]: the hash-chained audit log;
 //! - [`jobs`]: the job queue and outbox;
 //! - [`lease`]: periodic work done by one node at a time;
+//! - [`metrics`]: counters for `/metrics` (Prometheus text format);
 //! - [`files`]: content-addressed file storage and file-type verification;
 //! - [`i18n`]: message catalogues (Japanese and English);
 //! - [`crypto`]: keys, tokens, sealing of My Number values;
@@ -24,6 +25,7 @@ pub mod i18n;
 pub mod import;
 pub mod jobs;
 pub mod lease;
+pub mod metrics;
 pub mod orgs;
 pub mod ratelimit;
 pub mod session;
@@ -76,6 +78,8 @@ pub struct PlatformInner {
     pub files: files::FileStore,
     pub limiter: ratelimit::RateLimiter,
     pub orgs: orgs::OrgCache,
+    /// This node's counters, read at `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl Platform {

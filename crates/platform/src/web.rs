@@ -40,6 +40,7 @@ pub fn router() -> Router<Platform> {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/accessibility", get(accessibility))
         .route("/privacy", get(privacy))
         .merge(account_pages::router())
@@ -53,6 +54,81 @@ async fn readyz(State(platform): State<Platform>) -> Response {
         res.extensions_mut().insert(error::Rendered);
         res
     }
+}
+
+/// `/metrics`: this node's counters and gauges in Prometheus's text format.
+async fn metrics(State(platform): State<Platform>, req: Request) -> Response {
+    if let Some(token) = &platform.config.metrics_token {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !given.is_some_and(|g| {
+            crate::crypto::constant_time_eq(g.as_bytes(), token.expose().as_bytes())
+        }) {
+            // A scraper, not a person: a plain 401, not the sign-in page.
+            let mut res = (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "unauthorized\n",
+            )
+                .into_response();
+            res.extensions_mut().insert(error::Rendered);
+            return res;
+        }
+    }
+    let queued = crate::jobs::counts(&platform.db).await;
+    let mut gauges = vec![(
+        "madoguchi_up",
+        "1 while this node answers and its database does.",
+        if queued.is_ok() { 1.0 } else { 0.0 },
+    )];
+    if let Ok(q) = &queued {
+        gauges.push((
+            "madoguchi_jobs_queued",
+            "Background jobs waiting to run (all nodes).",
+            q.pending as f64,
+        ));
+        gauges.push((
+            "madoguchi_jobs_failed",
+            "Background jobs given up after their last attempt (all nodes).",
+            q.failed as f64,
+        ));
+    }
+    if let Some(rss) = crate::metrics::resident_bytes() {
+        gauges.push((
+            "madoguchi_resident_memory_bytes",
+            "This process's resident memory.",
+            rss as f64,
+        ));
+    }
+    let mut res = platform.metrics.render(&gauges).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    res
+}
+
+/// Counts every answer in the node's metrics: its route (as written in the
+/// router), method, status and time.
+async fn record_metrics(State(platform): State<Platform>, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().as_str().to_string();
+    let res = next.run(req).await;
+    platform.metrics.request(
+        &route,
+        &method,
+        res.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    res
 }
 
 #[derive(Template)]
@@ -147,6 +223,10 @@ pub fn finish(router: Router<Platform>, platform: Platform) -> Router {
             context::context_layer,
         ))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            platform.clone(),
+            record_metrics,
+        ))
         .layer(middleware::from_fn(catch_panic))
         .with_state(platform)
 }

@@ -52,7 +52,7 @@ pub struct Procedures {
 impl Procedures {
     /// Builds the state and starts the submission writer on the current runtime.
     pub fn start(platform: Platform) -> Procedures {
-        let writer = Writer::start(platform.db.clone());
+        let writer = Writer::start_counted(platform.db.clone(), platform.metrics.clone());
         Procedures {
             platform,
             catalogue: Arc::new(Catalogue::new()),

@@ -39,9 +39,11 @@
 //! whole batch on every node).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use platform::audit::{self, Actor};
 use platform::db::{StoreError, StoreResult, Timestamp, WriteTx};
+use platform::metrics::Metrics;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
@@ -63,8 +65,13 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer task on the current runtime.
     pub fn start(db: platform::Db) -> Writer {
+        Writer::start_counted(db, Arc::new(Metrics::new()))
+    }
+
+    /// Starts the writer task, counting its batch sizes in `metrics`.
+    pub fn start_counted(db: platform::Db, metrics: Arc<Metrics>) -> Writer {
         let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(run(db, rx));
+        tokio::spawn(run(db, rx, metrics));
         Writer { tx }
     }
 
@@ -79,7 +86,12 @@ impl Writer {
     }
 }
 
-async fn run(db: platform::Db, mut rx: mpsc::Receiver<(Submission, Reply)>) {
+/// The writer task: a batch at a time until every sender is gone. A batch
+/// that fails, or whose writing panics, fails its own submissions (none is
+/// acknowledged, nothing of it is committed) and the task goes on with the
+/// next: it never stops while the server runs.
+async fn run(db: platform::Db, mut rx: mpsc::Receiver<(Submission, Reply)>, metrics: Arc<Metrics>) {
+    use futures_util::FutureExt;
     let mut batch: Vec<(Submission, Reply)> = Vec::with_capacity(MAX_BATCH);
     loop {
         if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
@@ -87,7 +99,16 @@ async fn run(db: platform::Db, mut rx: mpsc::Receiver<(Submission, Reply)>) {
         }
         let (submissions, replies): (Vec<Submission>, Vec<Reply>) =
             std::mem::take(&mut batch).into_iter().unzip();
-        let results = match write_batch(&db, &submissions).await {
+        metrics.batch(submissions.len());
+        let written = std::panic::AssertUnwindSafe(write_batch(&db, &submissions))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::Other(
+                    "writing a submission batch panicked".into(),
+                ))
+            });
+        let results = match written {
             Ok(results) => results,
             Err(e) => {
                 tracing::error!(error = %e, size = submissions.len(), "submission batch failed");

@@ -1,0 +1,90 @@
+//! What an operator relies on: `/metrics` for their monitoring.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{DEMO_PASSWORD, TestApp};
+use platform::db::Backend;
+use serde_json::json;
+
+/// `/metrics` answers in Prometheus's text format: requests by route,
+/// method and status with their latency, the writer's batches, background
+/// jobs and the queue's depth, memory; with a token configured, only to it.
+#[tokio::test]
+async fn metrics_are_in_prometheus_text_format() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    let hs: i64 = sqlx::query_scalar("select id from procedures where code = 'mie-parking-permit'")
+        .fetch_one(t.app.platform.db.pool())
+        .await
+        .unwrap();
+    let mut api = t.client();
+    api.api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
+        .await;
+    let res = api
+        .post_json(
+            &format!("/api/v1/procedures/{hs}/applications"),
+            &json!({"answers": {}}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let _ = api.get("/no/such/page").await;
+    let res = t.client().get("/metrics").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(
+        res.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = res.text();
+    assert!(
+        text.contains(&format!(
+            "madoguchi_http_requests_total{{route=\"/api/v1/procedures/{{id}}/applications\",method=\"POST\",status=\"201\"}} 1"
+        )),
+        "{text}"
+    );
+    assert!(text.contains(
+        "madoguchi_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"
+    ));
+    assert!(text.contains(
+        "madoguchi_http_request_duration_seconds_bucket{route=\"/api/v1/session\",le=\"+Inf\"} 1"
+    ));
+    assert!(text.contains("# TYPE madoguchi_writer_batch_size histogram"));
+    assert!(text.contains("madoguchi_jobs_queued "));
+    assert!(text.contains("madoguchi_resident_memory_bytes "));
+    assert!(text.contains("madoguchi_up 1"));
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let value = line.rsplit(' ').next().unwrap();
+        assert!(value.parse::<f64>().is_ok(), "not a sample: {line}");
+    }
+    t.finish().await;
+
+    let t = TestApp::with_demo_config(Backend::Sqlite, |c| {
+        c.metrics_token = Some(platform::config::Secret::new("scrape-me".to_string()));
+    })
+    .await;
+    let mut c = t.client();
+    assert_eq!(c.get("/metrics").await.status, StatusCode::UNAUTHORIZED);
+    let res = c
+        .request(
+            Method::GET,
+            "/metrics",
+            None,
+            Vec::new(),
+            &[("Authorization", "Bearer scrape-me")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    t.finish().await;
+}
