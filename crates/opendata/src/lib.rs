@@ -19,6 +19,7 @@ pub mod catalogue;
 pub mod ckan;
 pub mod dcat;
 pub mod demo;
+pub mod entities;
 pub mod model;
 pub mod ngsi;
 pub mod pages;
@@ -99,7 +100,7 @@ impl OpenData {
 }
 
 /// The NGSI entities of the last generation they were built for.
-pub(crate) struct NgsiCache(pub tokio::sync::Mutex<(i64, Arc<Vec<ngsi::EntitySet>>)>);
+pub(crate) struct NgsiCache(pub tokio::sync::Mutex<(i64, Arc<Vec<entities::EntitySet>>)>);
 
 impl std::fmt::Debug for NgsiCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -143,34 +144,13 @@ pub fn lang_of<B>(req: &axum::http::Request<B>) -> platform::i18n::Lang {
 
 /// The NGSI tenant (`Fiware-Service`) of a dataset: its publisher's name.
 pub fn ngsi_tenant(state: &OpenData, d: &model::Dataset) -> String {
-    let name = state
-        .catalogue
-        .organization(&d.owner_org)
-        .map(|o| o.name)
-        .unwrap_or_else(|| "madoguchi".into());
-    let mut t: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    t.truncate(50);
-    t
+    let publisher = state.catalogue.organization(&d.owner_org).map(|o| o.name);
+    entities::tenant(publisher.as_deref())
 }
 
 /// The NGSI service path (`Fiware-ServicePath`) of a dataset: `/` and its name.
 pub fn ngsi_service_path(d: &model::Dataset) -> String {
-    let mut p: String = d
-        .name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    p.truncate(50);
-    format!("/{p}")
+    entities::service_path(&d.name)
 }
 
 /// The module's routes.

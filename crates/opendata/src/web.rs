@@ -342,7 +342,7 @@ pub async fn dataset_dcat(
 pub struct NgsiSource(pub OpenData);
 
 impl crate::ngsi::Provider for NgsiSource {
-    async fn entity_sets(&self) -> Arc<Vec<crate::ngsi::EntitySet>> {
+    async fn entity_sets(&self) -> Arc<Vec<crate::entities::EntitySet>> {
         let state = &self.0;
         if state.catalogue.current().await.is_err() {
             return Arc::new(Vec::new());
@@ -380,12 +380,12 @@ impl crate::ngsi::Provider for NgsiSource {
                     continue;
                 };
                 if let Ok(table) = crate::standard::validate(t, &bytes) {
-                    sets.push(crate::ngsi::EntitySet {
+                    sets.push(crate::entities::EntitySet {
                         tenant: crate::ngsi_tenant(state, &e.dataset),
                         service_path: crate::ngsi_service_path(&e.dataset),
-                        entities: crate::ngsi::entities_from_table(
+                        entities: crate::entities::entities_from_table(
                             &table,
-                            crate::ngsi::DEFAULT_ID_PREFIX,
+                            crate::entities::DEFAULT_ID_PREFIX,
                         ),
                     });
                     break;
