@@ -32,7 +32,8 @@
 //! adapter needs it; the entities themselves are domain
 //! ([`crate::entities`]), built by the catalogue's service.
 //! `request` and `response` read requests and write answers, `routes`
-//! holds the handlers, `render` Orion's representations of an entity.
+//! holds the handlers, `render` Orion's representations of an entity, and
+//! `source` is the provider this module serves: the catalogue's service.
 
 mod geo;
 mod order;
@@ -42,9 +43,11 @@ mod render;
 mod request;
 mod response;
 mod routes;
+mod source;
 
 #[cfg(test)]
 mod tests;
 
 pub use request::{DEFAULT_LIMIT, MAX_LIMIT};
 pub use routes::{ORION_COMPAT_VERSION, Provider, router};
+pub use source::NgsiSource;
