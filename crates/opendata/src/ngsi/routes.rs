@@ -72,6 +72,7 @@ pub fn router<P: Provider, S: Clone + Send + Sync + 'static>(provider: P) -> Rou
         .route("/v2/{*rest}", any(service_not_found))
         .with_state(api)
 }
+
 async fn version<P: Provider>(State(api): State<Api<P>>) -> Response {
     let secs = api.started.elapsed().as_secs();
     let uptime = format!(

@@ -40,6 +40,7 @@ const SORTS: &[(&str, &str, &str)] = &[
 
 /// The longest query kept, in characters.
 const MAX_Q: usize = 200;
+
 /// A search's message for people, from the engine's error.
 fn search_problem(e: &SearchError, tr: &Tr) -> String {
     match e {
