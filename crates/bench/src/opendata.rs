@@ -213,7 +213,7 @@ pub fn run(
         // Publishers under the demo's local governments, and groups.
         let mut publishers = Vec::new();
         for org in platform::orgs::list_organisations(db).await? {
-            publishers.push(opendata::store::default_organization(db, &org).await?);
+            publishers.push(opendata::service::publishers::default_publisher(db, &org).await?);
             for section in ["kikaku", "toukei"] {
                 let o = Organization {
                     id: model::new_id(),

@@ -140,8 +140,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 /// then the demo open-data catalogue and the platform's own published datasets.
 pub async fn load_demo(app: &App) -> anyhow::Result<crate::demo::Loaded> {
     let loaded = crate::demo::load(&app.platform.db).await?;
-    opendata::demo::load(&app.opendata).await?;
-    opendata::publish::run(&app.opendata).await?;
+    opendata::service::demo::load(&app.opendata).await?;
+    opendata::service::publishing::run(&app.opendata).await?;
     Ok(loaded)
 }
 

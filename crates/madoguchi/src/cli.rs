@@ -597,7 +597,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             match platform::orgs::insert_organisation(&db, &code, &name, &name_en, parent_id).await
             {
                 Ok(org) => {
-                    let publisher = opendata::store::default_organization(&db, &org).await?;
+                    let publisher =
+                        opendata::service::publishers::default_publisher(&db, &org).await?;
                     println!(
                         "added {} {} (open-data publisher {})",
                         org.code, org.name, publisher.name
@@ -625,8 +626,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 eprintln!("no organisation with the code {organisation}");
                 return Ok(ExitCode::from(2));
             };
-            opendata::store::default_organization(&db, &org).await?;
-            let token = opendata::store::create_token(&db, org.id, &name, "cli").await?;
+            opendata::service::publishers::default_publisher(&db, &org).await?;
+            let token = opendata::service::tokens::issue(&db, org.id, &name, "cli").await?;
             println!(
                 "token for {} {} (administrator's rights):",
                 org.code, org.name
@@ -676,7 +677,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         print_accounts(&loaded);
     }
     // The platform's own datasets (procedure catalogue, monthly counts) are kept current.
-    let _publisher = opendata::publish::spawn(app.opendata.clone());
+    let _publisher = opendata::service::publishing::spawn(app.opendata.clone());
     // The FAQ index (dictionary, entries, then the semantic model) is prepared in the background.
     app.faq.engine.warm_up();
     app.opendata.warm_up();

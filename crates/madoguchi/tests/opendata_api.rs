@@ -23,7 +23,7 @@ async fn org_and_token(t: &TestApp, code: &str, name: &str, name_en: &str) -> St
     let org = platform::orgs::insert_organisation(db, code, name, name_en, None)
         .await
         .unwrap();
-    opendata::store::create_token(db, org.id, "test", "test")
+    opendata::service::tokens::issue(db, org.id, "test", "test")
         .await
         .unwrap()
 }
@@ -610,7 +610,9 @@ async fn the_platform_publishes_its_procedures_and_monthly_counts() {
             ))
             .await
             .unwrap();
-        let changed = opendata::publish::run(&t.app.opendata).await.unwrap();
+        let changed = opendata::service::publishing::run(&t.app.opendata)
+            .await
+            .unwrap();
         assert!(changed >= 1, "the monthly dataset changed");
         let (_, v) = action(&mut anon, "package_show", json!({"id": monthly["id"]})).await;
         let after = anon.get(&path(&v["result"])).await.text();
@@ -628,7 +630,12 @@ async fn the_platform_publishes_its_procedures_and_monthly_counts() {
         );
 
         // Nothing changed: nothing is rewritten (harvesters see the same metadata_modified).
-        assert_eq!(opendata::publish::run(&t.app.opendata).await.unwrap(), 0);
+        assert_eq!(
+            opendata::service::publishing::run(&t.app.opendata)
+                .await
+                .unwrap(),
+            0
+        );
         let (_, again) = action(&mut anon, "package_show", json!({"id": monthly["id"]})).await;
         assert_eq!(
             again["result"]["metadata_modified"],

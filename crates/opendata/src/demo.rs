@@ -1,20 +1,14 @@
-//! The demo catalogue: four groups and ten datasets of the demo local
-//! governments (三重県, 津市, 富山県, 福島県), each with its files, made
-//! through the same service calls as the API and the staff pages, so that
-//! the standard datasets' CSV files are checked as any upload is. Every
-//! figure, name and address is fictional; links point under example.jp.
-//! Loading is idempotent: a group or dataset that exists is left alone.
-
-use platform::i18n::Lang;
-use serde_json::{Map, Value, json};
-
-use crate::OpenData;
-use crate::ckan::{CkanError, Upload};
-use crate::service::{self, Actor, TEMPLATE_EXTRA};
-use crate::store;
+//! The demo catalogue's content: four groups and ten datasets of the demo
+//! local governments (三重県, 津市, 富山県, 福島県), each with its files.
+//! Every figure, name and address is fictional; links point under
+//! example.jp.
+//!
+//! Domain data: `service::demo` loads it through the same service calls as
+//! the API and the staff pages, so that the standard datasets' CSV files
+//! are checked as any upload is.
 
 /// The demo groups: (name, title, description).
-const GROUPS: &[(&str, &str, &str)] = &[
+pub(crate) const GROUPS: &[(&str, &str, &str)] = &[
     (
         "kosodate",
         "子育て",
@@ -38,32 +32,32 @@ const GROUPS: &[(&str, &str, &str)] = &[
 ];
 
 /// A file or a link of a demo dataset.
-enum Data {
+pub(crate) enum Data {
     /// A file to upload: its name and bytes.
     File(&'static str, Vec<u8>),
     /// A link: its URL and format.
     Link(&'static str, &'static str),
 }
 
-struct DemoResource {
-    name: &'static str,
-    description: &'static str,
-    data: Data,
+pub(crate) struct DemoResource {
+    pub(crate) name: &'static str,
+    pub(crate) description: &'static str,
+    pub(crate) data: Data,
 }
 
-struct DemoDataset {
+pub(crate) struct DemoDataset {
     /// The local government's 全国地方公共団体コード.
-    org: &'static str,
-    name: &'static str,
-    title: &'static str,
-    notes: &'static str,
-    tags: &'static [&'static str],
-    groups: &'static [&'static str],
-    licence: &'static str,
-    private: bool,
-    template: Option<&'static str>,
-    extras: &'static [(&'static str, &'static str)],
-    resources: Vec<DemoResource>,
+    pub(crate) org: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) title: &'static str,
+    pub(crate) notes: &'static str,
+    pub(crate) tags: &'static [&'static str],
+    pub(crate) groups: &'static [&'static str],
+    pub(crate) licence: &'static str,
+    pub(crate) private: bool,
+    pub(crate) template: Option<&'static str>,
+    pub(crate) extras: &'static [(&'static str, &'static str)],
+    pub(crate) resources: Vec<DemoResource>,
 }
 
 const TSU_PARKS: &str = "\
@@ -190,7 +184,8 @@ fn toyama_visitors() -> Vec<u8> {
     csv.into_bytes()
 }
 
-fn datasets() -> Vec<DemoDataset> {
+/// The demo datasets, in the order they are loaded.
+pub(crate) fn datasets() -> Vec<DemoDataset> {
     let utf8 = |s: &str| s.as_bytes().to_vec();
     let bom = |s: &str| format!("\u{feff}{s}").into_bytes();
     let cp932 = |s: &str| encoding_rs::SHIFT_JIS.encode(s).0.into_owned();
@@ -393,104 +388,6 @@ fn datasets() -> Vec<DemoDataset> {
             ],
         },
     ]
-}
-
-fn failed(what: &str, e: CkanError) -> anyhow::Error {
-    anyhow::anyhow!("demo open data, {what}: {e:?}")
-}
-
-/// Loads the demo groups and datasets (idempotent); returns how many datasets were added.
-pub async fn load(state: &OpenData) -> anyhow::Result<usize> {
-    let db = &state.platform.db;
-    state.catalogue.refresh().await?;
-    let mut orgs = Vec::new();
-    for code in ["240001", "242012", "160008", "070009"] {
-        if let Some(o) = platform::orgs::organisation_by_code(db, code).await? {
-            orgs.push(o);
-        }
-    }
-    let Some(first) = orgs.first() else {
-        return Ok(0);
-    };
-    let system = Actor {
-        organisation_id: first.id,
-        label: "demo".into(),
-    };
-    for (name, title, description) in GROUPS {
-        if state.catalogue.group(name).is_none() {
-            let mut m = Map::new();
-            m.insert("name".into(), json!(name));
-            m.insert("title".into(), json!(title));
-            m.insert("description".into(), json!(description));
-            service::create_group(state, &system, &m)
-                .await
-                .map_err(|e| failed(name, e))?;
-        }
-    }
-    let mut added = 0;
-    for d in datasets() {
-        let Some(org) = orgs.iter().find(|o| o.code == d.org) else {
-            continue;
-        };
-        if store::dataset(db, d.name).await?.is_some() {
-            continue;
-        }
-        let actor = Actor {
-            organisation_id: org.id,
-            label: "demo".into(),
-        };
-        let owner = service::default_owner(state, org.id)
-            .await
-            .map_err(|e| failed(d.name, e))?;
-        let mut extras: Vec<Value> = d
-            .extras
-            .iter()
-            .map(|(k, v)| json!({"key": k, "value": v}))
-            .collect();
-        if let Some(t) = d.template {
-            extras.push(json!({"key": TEMPLATE_EXTRA, "value": t}));
-        }
-        let mut m = Map::new();
-        m.insert("name".into(), json!(d.name));
-        m.insert("title".into(), json!(d.title));
-        m.insert("notes".into(), json!(d.notes));
-        m.insert("owner_org".into(), json!(owner.id));
-        m.insert("license_id".into(), json!(d.licence));
-        m.insert("private".into(), json!(d.private));
-        m.insert("tags".into(), json!(d.tags));
-        m.insert(
-            "groups".into(),
-            Value::Array(d.groups.iter().map(|g| json!({"name": g})).collect()),
-        );
-        m.insert("extras".into(), Value::Array(extras));
-        let id = service::create_dataset(state, &actor, &m, Lang::Ja)
-            .await
-            .map_err(|e| failed(d.name, e))?;
-        for r in d.resources {
-            let mut rm = Map::new();
-            rm.insert("name".into(), json!(r.name));
-            rm.insert("description".into(), json!(r.description));
-            let upload = match r.data {
-                Data::File(filename, bytes) => {
-                    rm.insert("url".into(), json!(filename));
-                    Some(Upload {
-                        filename: filename.to_string(),
-                        bytes: bytes.into(),
-                    })
-                }
-                Data::Link(url, format) => {
-                    rm.insert("url".into(), json!(url));
-                    rm.insert("format".into(), json!(format));
-                    None
-                }
-            };
-            service::create_resource(state, &actor, &id, &rm, upload, Lang::Ja)
-                .await
-                .map_err(|e| failed(&format!("{} / {}", d.name, r.name), e))?;
-        }
-        added += 1;
-    }
-    Ok(added)
 }
 
 #[cfg(test)]

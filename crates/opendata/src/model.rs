@@ -1,5 +1,13 @@
 //! The catalogue's records and CKAN's dictionaries of them: licences, names,
-//! timestamps and identifiers as CKAN clients expect them.
+//! timestamps and identifiers as CKAN clients expect them; who writes
+//! ([`Actor`]), API tokens, uploaded files, and the rows the platform
+//! publishes about itself (its procedures, monthly applications and the
+//! paper counts sections record).
+//!
+//! Domain types: the store returns them, the service works on them, the web
+//! layer shows them. CKAN's `package_show` dictionary ([`package_dict`]) is
+//! the catalogue's canonical form: the in-memory catalogue keeps it, the
+//! CKAN adapter answers with it and DCAT is written from it.
 
 use serde_json::{Map, Value, json};
 
@@ -156,14 +164,16 @@ pub fn id_for(kind: &str, name: &str) -> String {
 }
 
 fn uuid_text(b: &[u8; 16]) -> String {
+    // 32 hex digits (ASCII): every range below is inside them.
     let h = platform::crypto::hex(b);
+    let part = |r: std::ops::Range<usize>| h.get(r).unwrap_or_default();
     format!(
         "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
+        part(0..8),
+        part(8..12),
+        part(12..16),
+        part(16..20),
+        part(20..32)
     )
 }
 
@@ -194,6 +204,39 @@ pub fn parse_ckan_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         .ok()
         .map(|n| n.and_utc())
 }
+
+/// Who writes: a local government (through a token or a staff member).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub organisation_id: i64,
+    /// For the audit trail: `token:<id>:<name>` or `staff:<id>`.
+    pub label: String,
+}
+
+impl Actor {
+    /// Who the audit log names: the staff member, the token, else the server.
+    pub fn audit(&self) -> platform::audit::Actor {
+        let mut parts = self.label.split(':');
+        let kind = parts.next();
+        let id = parts.next().and_then(|i| i.parse::<i64>().ok());
+        match (kind, id) {
+            (Some("staff"), Some(id)) => platform::audit::Actor::Staff(id),
+            (Some("token"), Some(id)) => platform::audit::Actor::ApiToken(id),
+            (Some("cli"), _) => platform::audit::Actor::Cli,
+            _ => platform::audit::Actor::System,
+        }
+    }
+}
+
+/// A file given with a resource (an upload through the API or a form).
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The extra that marks a dataset as one of Japan's standard datasets.
+pub const TEMPLATE_EXTRA: &str = "standard_template";
 
 /// A publisher (CKAN organization).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -411,6 +454,67 @@ fn null_if_empty(s: &str) -> Value {
     } else {
         Value::String(s.to_string())
     }
+}
+
+/// A dataset that is not in the public catalogue (deleted or draft), as the
+/// staff's list shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HiddenDataset {
+    pub id: String,
+    pub name: String,
+    pub title: String,
+    pub state: String,
+    pub modified_at: String,
+    pub owner_org: String,
+}
+
+/// An API token's holder: a local government, with its administrator's rights.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Token {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub name: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// A procedure the platform publishes (from the procedures catalogue).
+#[derive(Debug, Clone)]
+pub struct PublishedProcedure {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub category: String,
+    pub online: bool,
+    pub fee_yen: Option<i64>,
+    pub annual_volume: Option<i64>,
+    pub section: String,
+    pub department: String,
+}
+
+/// Applications received online for one procedure in one month (UTC, as stored).
+#[derive(Debug, Clone)]
+pub struct MonthlyApplications {
+    pub code: String,
+    pub name: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub count: i64,
+}
+
+/// Applications a section received on paper for one procedure in one month
+/// (紙の申請件数), as it recorded them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaperCount {
+    pub procedure_code: String,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub count: i64,
+    pub recorded_by: String,
+    pub recorded_at: String,
 }
 
 /// CKAN's `package_show` dictionary.

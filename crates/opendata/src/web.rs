@@ -1,32 +1,103 @@
-//! The catalogue's machine routes: CKAN's Action API, file downloads, DCAT,
-//! and the source of the NGSI-v2 entities.
-
-use std::sync::Arc;
+//! What the pages and the protocol adapters share at the HTTP edge, and
+//! the catalogue's machine routes that are not a protocol of their own:
+//! - the service's errors as `AppError` (the pages' error pages);
+//! - a request's language, its API token (in every header CKAN clients
+//!   use) and who may see private datasets;
+//! - [`rendered`], which keeps the platform's error pages off a protocol's
+//!   own error bodies;
+//! - file downloads, and DCAT: `/catalog.{ext}` and `/dataset/{id}.{ext}`.
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use platform::web::AppError;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::OpenData;
 use crate::dcat;
 use crate::search::SearchRequest;
+use crate::service::{self, OpenData, PaperCountError, ReadError, TokenError, WriteError};
 
-pub fn router(state: OpenData) -> Router<OpenData> {
-    let limit = state.upload_limit.saturating_add(1 << 20);
+impl From<WriteError> for AppError {
+    /// A write's error that is not about a form's fields: the pages show
+    /// field problems themselves before this.
+    fn from(e: WriteError) -> AppError {
+        match e {
+            WriteError::NotFound | WriteError::NotAuthorized(_) => AppError::NotFound,
+            WriteError::Invalid(p) => {
+                AppError::internal(anyhow::anyhow!("unexpected validation error: {p:?}"))
+            }
+            WriteError::Files(_) | WriteError::Store(_) => {
+                AppError::internal(anyhow::Error::new(e).context("catalogue write failed"))
+            }
+        }
+    }
+}
+
+impl From<ReadError> for AppError {
+    fn from(e: ReadError) -> AppError {
+        match e {
+            ReadError::Store(e) => AppError::from(e),
+            ReadError::Files(e) => AppError::internal(e),
+        }
+    }
+}
+
+impl From<TokenError> for AppError {
+    fn from(e: TokenError) -> AppError {
+        match e {
+            TokenError::NotFound => AppError::NotFound,
+            TokenError::Store(e) => AppError::from(e),
+        }
+    }
+}
+
+impl From<PaperCountError> for AppError {
+    fn from(e: PaperCountError) -> AppError {
+        match e {
+            PaperCountError::Store(e) => AppError::from(e),
+            PaperCountError::Publishing(e) => AppError::internal(e),
+        }
+    }
+}
+
+/// Marks a response as complete, so the platform's error pages leave it alone
+/// (CKAN's and Orion's error bodies are the protocol).
+pub fn rendered(mut res: Response) -> Response {
+    res.extensions_mut().insert(platform::web::error::Rendered);
+    res
+}
+
+/// The language of a request (the platform's context, else Japanese).
+pub fn lang_of<B>(req: &axum::http::Request<B>) -> platform::i18n::Lang {
+    req.extensions()
+        .get::<platform::web::RequestContext>()
+        .map(|c| c.lang)
+        .unwrap_or_default()
+}
+
+/// The API token in the request, if any: `Authorization: <token>`,
+/// `Authorization: Bearer <token>` or `X-CKAN-API-Key`.
+pub fn token_of(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get("x-ckan-api-key").and_then(|v| v.to_str().ok()) {
+        let v = v.trim();
+        if !v.is_empty() {
+            return Some(v.to_string());
+        }
+    }
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let token = match v.split_once(' ') {
+        Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim(),
+        _ => v,
+    };
+    (!token.is_empty()).then(|| token.to_string())
+}
+
+/// Downloads and DCAT.
+pub fn router() -> Router<OpenData> {
     Router::new()
-        .route(
-            "/api/3/action/{name}",
-            get(crate::ckan::action).post(crate::ckan::action),
-        )
-        .route(
-            "/api/action/{name}",
-            get(crate::ckan::action).post(crate::ckan::action),
-        )
-        .layer(DefaultBodyLimit::max(limit))
         .route(
             "/dataset/{id}/resource/{resource_id}/download/{filename}",
             get(download),
@@ -41,10 +112,12 @@ pub fn router(state: OpenData) -> Router<OpenData> {
 /// Who may see private datasets in a browser or with a token: the owning local government.
 pub async fn viewer_organisation(
     state: &OpenData,
-    req_headers: &axum::http::HeaderMap,
+    req_headers: &HeaderMap,
     ctx: Option<&platform::web::RequestContext>,
 ) -> Option<i64> {
-    if let Ok(Some(actor)) = crate::ckan::actor_of(state, req_headers).await {
+    if let Some(token) = token_of(req_headers)
+        && let Ok(Some(actor)) = service::tokens::actor(&state.platform.db, &token).await
+    {
         return Some(actor.organisation_id);
     }
     let session = ctx?.session.as_ref()?;
@@ -93,10 +166,7 @@ async fn download(
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let Some(key) = r.file_key.as_deref() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let bytes = match state.platform.files.get(key).await {
+    let bytes = match service::resources::stored_file(&state, r).await {
         Ok(Some(b)) => b,
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
         Err(e) => {
@@ -165,7 +235,7 @@ pub struct CatalogQuery {
 }
 
 fn dcat_error(status: StatusCode, message: &str) -> Response {
-    crate::rendered(
+    rendered(
         (
             status,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -337,63 +407,21 @@ pub async fn dataset_dcat(
     ))
 }
 
-/// The NGSI-v2 API's source: every public standard dataset's stored table.
-#[derive(Clone)]
-pub struct NgsiSource(pub OpenData);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl crate::ngsi::Provider for NgsiSource {
-    async fn entity_sets(&self) -> Arc<Vec<crate::ngsi::EntitySet>> {
-        let state = &self.0;
-        if state.catalogue.current().await.is_err() {
-            return Arc::new(Vec::new());
+    #[test]
+    fn tokens_in_every_header_clients_use() {
+        for (name, value) in [
+            ("authorization", "mdg_abc"),
+            ("authorization", "Bearer mdg_abc"),
+            ("x-ckan-api-key", "mdg_abc"),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(name, value.parse().unwrap());
+            assert_eq!(token_of(&h).as_deref(), Some("mdg_abc"), "{name}: {value}");
         }
-        // Keyed on the copy the entities are built from (not the database's counter,
-        // which may be ahead of it).
-        let generation = state.catalogue.generation();
-        let mut cache = state.ngsi_cache.0.lock().await;
-        if cache.0 == generation && generation >= 0 {
-            return cache.1.clone();
-        }
-        let mut sets = Vec::new();
-        let mut entries = state.catalogue.all();
-        entries.sort_by(|a, b| a.dataset.name.cmp(&b.dataset.name));
-        for e in entries {
-            if e.dataset.private {
-                continue;
-            }
-            let Some(t) = e
-                .dataset
-                .extra(crate::service::TEMPLATE_EXTRA)
-                .and_then(|k| crate::standard::template(k.trim()))
-            else {
-                continue;
-            };
-            // The latest stored CSV that passes the template's check.
-            for r in e.dataset.resources.iter().rev() {
-                if !(r.is_stored_upload() && r.format.eq_ignore_ascii_case("csv")) {
-                    continue;
-                }
-                let Some(key) = r.file_key.as_deref() else {
-                    continue;
-                };
-                let Ok(Some(bytes)) = state.platform.files.get(key).await else {
-                    continue;
-                };
-                if let Ok(table) = crate::standard::validate(t, &bytes) {
-                    sets.push(crate::ngsi::EntitySet {
-                        tenant: crate::ngsi_tenant(state, &e.dataset),
-                        service_path: crate::ngsi_service_path(&e.dataset),
-                        entities: crate::ngsi::entities_from_table(
-                            &table,
-                            crate::ngsi::DEFAULT_ID_PREFIX,
-                        ),
-                    });
-                    break;
-                }
-            }
-        }
-        let sets = Arc::new(sets);
-        *cache = (generation, sets.clone());
-        sets
+        assert_eq!(token_of(&HeaderMap::new()), None);
     }
 }

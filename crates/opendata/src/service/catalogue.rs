@@ -2,15 +2,18 @@
 //! datasets (their CKAN dictionaries and the search index), kept current on
 //! every node by the generation counter: a node's own writes refresh it at
 //! once, other nodes' writes within [`CHECK_EVERY`].
+//!
+//! It is the service's read model: the pages, the CKAN adapter, DCAT and
+//! NGSI read published datasets from it, never from the store.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use platform::StoreResult;
 use platform::db::Db;
 use serde_json::Value;
 
+use super::error::ReadError;
 use crate::model::{self, Dataset, Group, Organization};
 use crate::search;
 use crate::store;
@@ -75,12 +78,8 @@ impl Catalogue {
         &self.site_url
     }
 
-    pub fn db(&self) -> &Db {
-        &self.db
-    }
-
     /// Brings the copy up to date now (after this node's own write).
-    pub async fn refresh(&self) -> StoreResult<()> {
+    pub async fn refresh(&self) -> Result<(), ReadError> {
         let mut last = self.refreshing.lock().await;
         self.refresh_locked().await?;
         *last = Instant::now();
@@ -88,7 +87,7 @@ impl Catalogue {
     }
 
     /// Brings the copy up to date if it was last checked a while ago.
-    pub async fn current(&self) -> StoreResult<()> {
+    pub async fn current(&self) -> Result<(), ReadError> {
         let mut last = self.refreshing.lock().await;
         if last.elapsed() < CHECK_EVERY && self.read().generation >= 0 {
             return Ok(());
@@ -102,7 +101,7 @@ impl Catalogue {
         self.snapshot.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    async fn refresh_locked(&self) -> StoreResult<()> {
+    async fn refresh_locked(&self) -> Result<(), ReadError> {
         let seen = self.read().generation;
         let current = store::generation(&self.db).await?;
         if current == seen {
