@@ -8,7 +8,10 @@
 //! afterwards. With `MADOGUCHI_REQUIRE_POSTGRES=1` (CI) a missing URL or an
 //! unreachable server fails the test instead of skipping the leg.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary uses part of the shared test support"
+)]
 
 use std::path::PathBuf;
 
