@@ -1,7 +1,7 @@
 //! The service's errors, one per family of use cases. Each says what went
 //! wrong in the catalogue's terms and names its message ([`WriteError::key`]
 //! …, an `error.{key}` of the platform's catalogue); none knows an HTTP
-//! status. The web layer maps them: to `AppError` for the pages
+//! status. The web layer maps them: to the platform's HTTP errors for the pages
 //! (`crate::web`), to CKAN's error classes in the CKAN adapter.
 
 use platform::StoreError;
