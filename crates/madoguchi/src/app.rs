@@ -86,7 +86,10 @@ pub fn platform(config: Config, db: Db) -> anyhow::Result<Platform> {
         &config.data_dir,
     )?;
     let catalogue = Catalogue::load(&locales(), Some(&config.data_dir.join("locales")))?;
-    let files = platform::files::FileStore::local(config.data_dir.join("files"));
+    let files = match &config.object_store {
+        Some(store) => platform::files::FileStore::s3(platform::files::Bucket::new(store)?),
+        None => platform::files::FileStore::local(config.data_dir.join("files")),
+    };
     Ok(Platform::new(PlatformInner {
         config,
         db,
@@ -96,6 +99,7 @@ pub fn platform(config: Config, db: Db) -> anyhow::Result<Platform> {
         limiter: platform::ratelimit::RateLimiter::new(),
         orgs: platform::orgs::OrgCache::default(),
         metrics: Arc::new(platform::metrics::Metrics::new()),
+        health: Arc::new(platform::health::Health::new()),
     }))
 }
 
@@ -103,6 +107,8 @@ pub fn platform(config: Config, db: Db) -> anyhow::Result<Platform> {
 pub async fn build(config: Config) -> anyhow::Result<App> {
     let db = open_database(&config).await?;
     let platform = platform(config, db)?;
+    // A wrong object-store endpoint or key stops the start with a clear message.
+    platform.files.check().await?;
     let procedures = Procedures::start(platform.clone());
     let backoffice = backoffice::Backoffice {
         platform: platform.clone(),
@@ -113,7 +119,11 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     };
     let faq = faq::Faq::new(platform.clone(), faq_engine_config(&platform.config));
     let opendata = opendata::OpenData::new(platform.clone());
-    let mut jobs = platform::jobs::Runner::new().with_metrics(platform.metrics.clone());
+    let mut jobs = platform::jobs::Runner::new()
+        .with_metrics(platform.metrics.clone())
+        .with_lock(std::time::Duration::from_secs(
+            platform.config.job_lock_secs.max(1),
+        ));
     backoffice::service::notify::register(&mut jobs, platform.clone());
     let routes = platform::web::router()
         .merge(procedures::router(procedures.clone()))

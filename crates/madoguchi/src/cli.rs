@@ -667,6 +667,7 @@ fn print_accounts(loaded: &crate::demo::Loaded) {
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
+    use crate::background;
     let addr = config.addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -676,22 +677,58 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
         let loaded = crate::app::load_demo(&app).await?;
         print_accounts(&loaded);
     }
+    let platform = app.platform.clone();
     // The platform's own datasets (procedure catalogue, monthly counts) are kept current.
-    let _publisher = opendata::service::publishing::spawn(app.opendata.clone());
+    let publisher = opendata::service::publishing::spawn(app.opendata.clone());
     // The FAQ index (dictionary, entries, then the semantic model) is prepared in the background.
     app.faq.engine.warm_up();
     app.opendata.warm_up();
-    // Notifications and other background jobs run beside the server.
-    let _worker = app.jobs.clone().spawn(
-        app.platform.db.clone(),
-        std::time::Duration::from_millis(500),
-    );
+    // Notifications and other background jobs run beside the server, supervised.
+    let jobs = background::supervise_jobs(&platform, app.jobs.clone());
+    let maintenance = background::spawn_maintenance(platform.clone());
     let local = listener.local_addr()?;
     println!("madoguchi is listening on http://{local}/ (staff: http://{local}/staff/signin)");
-    tracing::info!(backend = ?app.platform.db.backend(), data_dir = %app.platform.config.data_dir.display(), "serving");
-    crate::app::serve(app, listener, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    tracing::info!(backend = ?platform.db.backend(), data_dir = %platform.config.data_dir.display(), node = platform::lease::node_id(), "serving");
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut server = tokio::spawn(crate::app::serve(app, listener, async move {
+        let _ = stopped.await;
+    }));
+    let ended_by_itself = tokio::select! {
+        ended = &mut server => Some(ended),
+        () = background::stop_signal() => None,
+    };
+    let outcome = match ended_by_itself {
+        Some(ended) => ended.map_err(anyhow::Error::from).and_then(|r| r),
+        None => {
+            // No new connections; the requests under way get DRAIN to finish.
+            let _ = stop.send(());
+            match tokio::time::timeout(background::DRAIN, &mut server).await {
+                Ok(ended) => ended.map_err(anyhow::Error::from).and_then(|r| r),
+                Err(_) => {
+                    tracing::warn!(
+                        drain_secs = background::DRAIN.as_secs(),
+                        "requests still under way after the drain; stopping them"
+                    );
+                    server.abort();
+                    Ok(())
+                }
+            }
+        }
+    };
+    jobs.abort();
+    maintenance.abort();
+    publisher.abort();
+    for lease in [
+        background::MAINTENANCE,
+        opendata::service::publishing::LEASE,
+    ] {
+        if let Err(e) = platform::lease::release(&platform.db, lease).await {
+            tracing::warn!(error = %e, lease, "a lease could not be released; it expires by itself");
+        }
+    }
+    platform.db.close().await;
+    tracing::info!("stopped");
+    outcome?;
     Ok(ExitCode::SUCCESS)
 }

@@ -3,5 +3,6 @@
 //! benchmarks); [`cli`] is the command line; [`demo`] loads the demo data.
 
 pub mod app;
+pub mod background;
 pub mod cli;
 pub mod demo;

@@ -60,6 +60,31 @@ fn default_smtp_security() -> String {
     "none".into()
 }
 
+/// S3-compatible object storage for files (attachments, open-data files).
+/// Without it, files live in `data_dir/files`; with several nodes, set it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectStoreConfig {
+    /// `http(s)://host[:port]` of the store (path-style requests).
+    pub endpoint: String,
+    pub bucket: String,
+    /// Keys are stored under this prefix in the bucket.
+    #[serde(default = "default_object_prefix")]
+    pub prefix: String,
+    #[serde(default = "default_object_region")]
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: Secret,
+}
+
+fn default_object_prefix() -> String {
+    "files/".into()
+}
+
+fn default_object_region() -> String {
+    "us-east-1".into()
+}
+
 /// The operator's branding: shown in the header, page titles and e-mails.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -108,6 +133,8 @@ pub struct Config {
     /// The largest open-data file accepted (a resource upload), in bytes.
     pub data_upload_bytes: usize,
     pub smtp: Option<SmtpConfig>,
+    /// Files in S3-compatible object storage instead of `data_dir/files`.
+    pub object_store: Option<ObjectStoreConfig>,
     pub branding: Branding,
     /// Number of database connections.
     pub db_max_connections: u32,
@@ -120,6 +147,10 @@ pub struct Config {
     /// The longest a request may take (its body read and its answer made),
     /// in seconds; beyond, 503 `timeout`.
     pub request_timeout_secs: u64,
+    /// How long a background job claimed by a node is reserved for it, in
+    /// seconds: a node that dies while sending leaves the job to the others
+    /// after this long (it must exceed the longest job).
+    pub job_lock_secs: u64,
     /// The FAQ chatbot's Japanese dictionary (IPADIC's source directory or a
     /// compiled `system.dic`); by default `var/ipadic` (`scripts/setup-dictionary`).
     pub faq_dictionary: Option<PathBuf>,
@@ -139,12 +170,14 @@ impl Default for Config {
             max_upload_bytes: 20 * 1024 * 1024,
             data_upload_bytes: 100 * 1024 * 1024,
             smtp: None,
+            object_store: None,
             branding: Branding::default(),
             db_max_connections: 16,
             trust_forwarded_for: false,
             metrics_token: None,
             max_concurrent_requests: 256,
             request_timeout_secs: 120,
+            job_lock_secs: 300,
             faq_dictionary: None,
             faq_model: None,
         }
@@ -163,12 +196,14 @@ struct FileConfig {
     max_upload_mb: Option<usize>,
     data_upload_mb: Option<usize>,
     smtp: Option<SmtpConfig>,
+    object_store: Option<ObjectStoreConfig>,
     branding: Option<Branding>,
     db_max_connections: Option<u32>,
     trust_forwarded_for: Option<bool>,
     metrics_token: Option<Secret>,
     max_concurrent_requests: Option<usize>,
     request_timeout_secs: Option<u64>,
+    job_lock_secs: Option<u64>,
     faq_dictionary: Option<PathBuf>,
     faq_model: Option<PathBuf>,
 }
@@ -240,12 +275,14 @@ impl Config {
             max_upload_mb,
             data_upload_mb,
             smtp,
+            object_store,
             branding,
             db_max_connections,
             trust_forwarded_for,
             metrics_token,
             max_concurrent_requests,
             request_timeout_secs,
+            job_lock_secs,
             faq_dictionary,
             faq_model,
         } = file;
@@ -263,12 +300,14 @@ impl Config {
             data_upload_mb.map(|mb| mb * 1024 * 1024),
         );
         set_opt(&mut self.smtp, smtp);
+        set_opt(&mut self.object_store, object_store);
         set(&mut self.branding, branding);
         set(&mut self.db_max_connections, db_max_connections);
         set(&mut self.trust_forwarded_for, trust_forwarded_for);
         set_opt(&mut self.metrics_token, metrics_token);
         set(&mut self.max_concurrent_requests, max_concurrent_requests);
         set(&mut self.request_timeout_secs, request_timeout_secs);
+        set(&mut self.job_lock_secs, job_lock_secs);
         set_opt(&mut self.faq_dictionary, faq_dictionary);
         set_opt(&mut self.faq_model, faq_model);
         Ok(())
@@ -320,10 +359,30 @@ impl Config {
                 .parse()
                 .map_err(|e| anyhow::anyhow!("MADOGUCHI_REQUEST_TIMEOUT_SECS {v:?}: {e}"))?;
         }
+        if let Some(v) = env("MADOGUCHI_JOB_LOCK_SECS") {
+            self.job_lock_secs = v
+                .parse()
+                .map_err(|e| anyhow::anyhow!("MADOGUCHI_JOB_LOCK_SECS {v:?}: {e}"))?;
+        }
         if let Some(v) = env("MADOGUCHI_DB_MAX_CONNECTIONS") {
             self.db_max_connections = v
                 .parse()
                 .map_err(|e| anyhow::anyhow!("MADOGUCHI_DB_MAX_CONNECTIONS {v:?}: {e}"))?;
+        }
+        if let Some(endpoint) = env("MADOGUCHI_S3_ENDPOINT") {
+            let required = |k: &str| {
+                env(k).ok_or_else(|| {
+                    anyhow::anyhow!("MADOGUCHI_S3_ENDPOINT is set, so {k} is needed")
+                })
+            };
+            self.object_store = Some(ObjectStoreConfig {
+                endpoint,
+                bucket: required("MADOGUCHI_S3_BUCKET")?,
+                prefix: env("MADOGUCHI_S3_PREFIX").unwrap_or_else(default_object_prefix),
+                region: env("MADOGUCHI_S3_REGION").unwrap_or_else(default_object_region),
+                access_key: required("MADOGUCHI_S3_ACCESS_KEY")?,
+                secret_key: Secret::new(required("MADOGUCHI_S3_SECRET_KEY")?),
+            });
         }
         if let Some(host) = env("MADOGUCHI_SMTP_HOST") {
             let port = match env("MADOGUCHI_SMTP_PORT") {

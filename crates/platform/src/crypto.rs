@@ -61,6 +61,18 @@ fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// Plain HMAC-SHA-256 of `data` under `key` (as protocols such as AWS
+/// Signature Version 4 define it; [`Keys`] derive their own keys otherwise).
+#[expect(
+    clippy::expect_used,
+    reason = "HMAC takes keys of any length (RFC 2104): new_from_slice never fails for it"
+)]
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
 /// Compares two byte strings in time independent of where they differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {

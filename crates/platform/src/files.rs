@@ -3,71 +3,134 @@
 //!
 //! Files are content-addressed: the key is the SHA-256 of the bytes, so the
 //! same file uploaded twice is stored once and a key can be checked against
-//! its contents. The local backend keeps them under `data_dir/files/ab/cd/…`,
-//! written to a temporary name, synced, then renamed, so a crash never leaves a
-//! half-written file under a real key. (An S3-compatible backend for
-//! scaled-out installations is another variant of [`FileStore`].)
+//! its contents. Two backends:
+//! - local (the default): under `data_dir/files/ab/cd/…`, written to a
+//!   temporary name, synced, then renamed, so a crash never leaves a
+//!   half-written file under a real key;
+//! - S3-compatible object storage ([`s3`]), for installations with several
+//!   nodes: every node reads and writes the same bucket.
+
+mod s3;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::crypto;
+
+pub use s3::Bucket;
 
 /// Where files live.
 #[derive(Debug, Clone)]
 pub struct FileStore {
-    root: PathBuf,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Local(PathBuf),
+    S3(Arc<Bucket>),
+}
+
+/// Whether `key` is a SHA-256 hex digest (lowercase), the only keys there are.
+fn is_key(key: &str) -> bool {
+    key.len() == 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 impl FileStore {
+    /// Files in a local directory.
     pub fn local(root: impl Into<PathBuf>) -> FileStore {
-        FileStore { root: root.into() }
+        FileStore {
+            backend: Backend::Local(root.into()),
+        }
     }
 
-    fn path_of(&self, key: &str) -> Option<PathBuf> {
-        if key.len() != 64
-            || !key
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        {
+    /// Files in an S3-compatible bucket.
+    pub fn s3(bucket: Bucket) -> FileStore {
+        FileStore {
+            backend: Backend::S3(Arc::new(bucket)),
+        }
+    }
+
+    /// The local directory, if files are kept locally (backups copy it).
+    pub fn local_root(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Local(root) => Some(root),
+            Backend::S3(_) => None,
+        }
+    }
+
+    /// `local` or `s3`, for logs and `/healthz`.
+    pub fn backend_name(&self) -> &'static str {
+        match &self.backend {
+            Backend::Local(_) => "local",
+            Backend::S3(_) => "s3",
+        }
+    }
+
+    /// Checks that the store can be used: the bucket answers and accepts
+    /// the signature (S3); nothing to check locally (the directory is
+    /// created on first write).
+    pub async fn check(&self) -> anyhow::Result<()> {
+        match &self.backend {
+            Backend::Local(_) => Ok(()),
+            Backend::S3(bucket) => bucket.check().await,
+        }
+    }
+
+    fn path_of(root: &Path, key: &str) -> Option<PathBuf> {
+        if !is_key(key) {
             return None;
         }
-        Some(
-            self.root
-                .join(key.get(0..2)?)
-                .join(key.get(2..4)?)
-                .join(key),
-        )
+        Some(root.join(key.get(0..2)?).join(key.get(2..4)?).join(key))
     }
 
     /// Stores `bytes`; returns their key.
     pub async fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
         let key = crypto::sha256_hex(bytes);
-        let path = self
-            .path_of(&key)
-            .ok_or_else(|| std::io::Error::other("a file key must be a SHA-256 hex digest"))?;
-        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-            return Ok(key);
+        match &self.backend {
+            Backend::Local(root) => {
+                let path = Self::path_of(root, &key).ok_or_else(|| {
+                    std::io::Error::other("a file key must be a SHA-256 hex digest")
+                })?;
+                if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+                    return Ok(key);
+                }
+                let dir = path
+                    .parent()
+                    .ok_or_else(|| std::io::Error::other("a file key's path has a directory"))?
+                    .to_path_buf();
+                let bytes = bytes.to_vec();
+                tokio::task::spawn_blocking(move || write_atomically(&dir, &path, &bytes))
+                    .await
+                    .map_err(std::io::Error::other)??;
+            }
+            Backend::S3(bucket) => bucket.put(&key, bytes.to_vec()).await?,
         }
-        let dir = path
-            .parent()
-            .ok_or_else(|| std::io::Error::other("a file key's path has a directory"))?
-            .to_path_buf();
-        let bytes = bytes.to_vec();
-        tokio::task::spawn_blocking(move || write_atomically(&dir, &path, &bytes))
-            .await
-            .map_err(std::io::Error::other)??;
         Ok(key)
     }
 
     /// The bytes stored under `key`, or `None`.
     pub async fn get(&self, key: &str) -> std::io::Result<Option<Vec<u8>>> {
-        let Some(path) = self.path_of(key) else {
-            return Ok(None);
-        };
-        match tokio::fs::read(&path).await {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
+        match &self.backend {
+            Backend::Local(root) => {
+                let Some(path) = Self::path_of(root, key) else {
+                    return Ok(None);
+                };
+                match tokio::fs::read(&path).await {
+                    Ok(b) => Ok(Some(b)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+            Backend::S3(bucket) => {
+                if !is_key(key) {
+                    return Ok(None);
+                }
+                bucket.get(key).await
+            }
         }
     }
 }

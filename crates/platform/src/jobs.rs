@@ -17,7 +17,10 @@ use serde_json::Value;
 
 use crate::db::{Db, StoreResult, Timestamp, WriteTx};
 
-/// How long a claimed job is reserved for the worker that claimed it.
+/// How long a claimed job is reserved for the worker that claimed it, by
+/// default (`job_lock_secs`): a node that dies holding a job leaves it to the
+/// others after this long, so it must exceed the longest job (an SMTP send
+/// times out after 30 s).
 pub const LOCK_FOR: Duration = Duration::minutes(5);
 
 /// Adds a job inside `tx`; with a `dedupe_key` already used, adds nothing.
@@ -92,8 +95,13 @@ impl Job {
     }
 }
 
-/// Claims the next due job, if any.
+/// Claims the next due job, if any, for [`LOCK_FOR`].
 pub async fn claim(db: &Db) -> StoreResult<Option<Job>> {
+    claim_for(db, LOCK_FOR).await
+}
+
+/// Claims the next due job, if any, reserving it for `lock_for`.
+pub async fn claim_for(db: &Db, lock_for: Duration) -> StoreResult<Option<Job>> {
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
     let query = tx.pick(
@@ -109,7 +117,7 @@ pub async fn claim(db: &Db) -> StoreResult<Option<Job>> {
          returning id, kind, payload, attempts, max_attempts",
     );
     let job: Option<Job> = sqlx::query_as(query)
-        .bind(now.plus(LOCK_FOR))
+        .bind(now.plus(lock_for))
         .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
@@ -214,10 +222,27 @@ pub type Handler = std::sync::Arc<
 >;
 
 /// Runs due jobs with the handler registered for their kind.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Runner {
     handlers: std::collections::HashMap<String, Handler>,
     metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
+    lock_for: Duration,
+    workers: usize,
+}
+
+/// Jobs run at once by one node, by default: notifications wait on the SMTP
+/// server's answers, so a few run side by side.
+pub const WORKERS: usize = 4;
+
+impl Default for Runner {
+    fn default() -> Self {
+        Runner {
+            handlers: std::collections::HashMap::new(),
+            metrics: None,
+            lock_for: LOCK_FOR,
+            workers: WORKERS,
+        }
+    }
 }
 
 impl std::fmt::Debug for Runner {
@@ -244,11 +269,23 @@ impl Runner {
         self
     }
 
+    /// Reserves each claimed job for `lock_for` instead of [`LOCK_FOR`].
+    pub fn with_lock(mut self, lock_for: std::time::Duration) -> Runner {
+        self.lock_for = Duration::from_std(lock_for).unwrap_or(LOCK_FOR);
+        self
+    }
+
+    /// Runs up to `workers` jobs at once (at least one).
+    pub fn with_workers(mut self, workers: usize) -> Runner {
+        self.workers = workers.max(1);
+        self
+    }
+
     /// Runs one due job, if any; true when one ran (successfully or not). A
     /// handler that panics fails its job (retried later) and the runner goes on.
     pub async fn run_one(&self, db: &Db) -> StoreResult<bool> {
         use futures_util::FutureExt;
-        let Some(job) = claim(db).await? else {
+        let Some(job) = claim_for(db, self.lock_for).await? else {
             return Ok(false);
         };
         let result = match self.handlers.get(&job.kind) {
@@ -280,20 +317,33 @@ impl Runner {
         Ok(n)
     }
 
-    /// Runs jobs in the background until the runtime stops: due jobs at once,
-    /// then a look every `idle` when the queue is empty.
+    /// Runs jobs in the background until the runtime stops, `workers` at
+    /// once: due jobs at once, then a look every `idle` when the queue is
+    /// empty. A worker that stops (a panic outside a handler) is logged and
+    /// replaced.
     pub fn spawn(self, db: Db, idle: std::time::Duration) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            loop {
-                match self.run_one(&db).await {
-                    Ok(true) => {}
-                    Ok(false) => tokio::time::sleep(idle).await,
-                    Err(e) => {
-                        tracing::error!(error = %e, "job queue unavailable");
-                        tokio::time::sleep(idle * 4).await;
-                    }
-                }
+            let mut workers = tokio::task::JoinSet::new();
+            for _ in 0..self.workers {
+                workers.spawn(self.clone().work(db.clone(), idle));
+            }
+            while let Some(ended) = workers.join_next().await {
+                tracing::error!(error = ?ended.err(), "a job worker stopped; starting another");
+                workers.spawn(self.clone().work(db.clone(), idle));
             }
         })
+    }
+
+    async fn work(self, db: Db, idle: std::time::Duration) {
+        loop {
+            match self.run_one(&db).await {
+                Ok(true) => {}
+                Ok(false) => tokio::time::sleep(idle).await,
+                Err(e) => {
+                    tracing::error!(error = %e, "job queue unavailable");
+                    tokio::time::sleep(idle * 4).await;
+                }
+            }
+        }
     }
 }

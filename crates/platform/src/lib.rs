@@ -6,6 +6,7 @@
 //! - [`audit`]: the hash-chained audit log;
 //! - [`jobs`]: the job queue and outbox;
 //! - [`lease`]: periodic work done by one node at a time;
+//! - [`health`]: what `/healthz` checks;
 //! - [`metrics`]: counters for `/metrics` (Prometheus text format);
 //! - [`files`]: content-addressed file storage and file-type verification;
 //! - [`i18n`]: message catalogues (Japanese and English);
@@ -21,6 +22,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod files;
+pub mod health;
 pub mod i18n;
 pub mod import;
 pub mod jobs;
@@ -80,6 +82,8 @@ pub struct PlatformInner {
     pub orgs: orgs::OrgCache,
     /// This node's counters, read at `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// This node's long-running parts, checked at `/healthz`.
+    pub health: Arc<health::Health>,
 }
 
 impl Platform {

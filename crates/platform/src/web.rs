@@ -38,12 +38,28 @@ pub use url::{FormData, encode_component, parse_urlencoded, safe_next};
 /// The platform's own routes: health, account pages, fixed text pages.
 pub fn router() -> Router<Platform> {
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/accessibility", get(accessibility))
         .route("/privacy", get(privacy))
         .merge(account_pages::router())
+}
+
+/// `/healthz`: 200 `ok` while every long-running part runs; 503 naming
+/// those that do not.
+async fn healthz(State(platform): State<Platform>) -> Response {
+    let down = platform.health.down();
+    if down.is_empty() {
+        return "ok".into_response();
+    }
+    let mut res = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("unhealthy: {}\n", down.join(", ")),
+    )
+        .into_response();
+    res.extensions_mut().insert(error::Rendered);
+    res
 }
 
 async fn readyz(State(platform): State<Platform>) -> Response {

@@ -13,6 +13,10 @@
     reason = "each test binary uses part of the shared test support"
 )]
 
+pub mod node;
+pub mod procs;
+pub mod s3;
+
 use std::path::PathBuf;
 
 use axum::body::Body;
@@ -174,6 +178,7 @@ impl TestApp {
     pub fn client(&self) -> Client {
         Client {
             router: self.app.router.clone(),
+            remote: None,
             cookies: Vec::new(),
             bearer: None,
             lang: None,
@@ -224,10 +229,72 @@ impl Res {
     }
 }
 
+/// A `serve` process a [`Client`] talks to over TCP.
+#[derive(Clone)]
+pub struct Remote {
+    pub http: reqwest::Client,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+}
+
+impl Remote {
+    pub fn new(base: &str) -> Remote {
+        Remote {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap(),
+            base: base.to_string(),
+        }
+    }
+
+    async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let (parts, body) = req.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        let res = self
+            .http
+            .request(parts.method, format!("{}{}", self.base, parts.uri))
+            .headers(parts.headers)
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{} {}: {e}", self.base, parts.uri));
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.bytes().await.unwrap().to_vec();
+        (status, headers, body)
+    }
+}
+
+impl Client {
+    /// A client of the `serve` process at `base`, keeping no cookies yet.
+    pub fn remote(base: &str) -> Client {
+        Client {
+            router: axum::Router::new(),
+            remote: Some(Remote::new(base)),
+            cookies: Vec::new(),
+            bearer: None,
+            lang: None,
+        }
+    }
+
+    /// Sends the next requests to the process at `base` (same cookies and token).
+    pub fn switch_to(&mut self, base: &str) {
+        match &mut self.remote {
+            Some(r) => r.base = base.to_string(),
+            None => self.remote = Some(Remote::new(base)),
+        }
+    }
+}
+
 /// A client that keeps cookies (like a browser) or a bearer token (like an API client).
 #[derive(Clone)]
 pub struct Client {
     router: axum::Router,
+    /// When set, requests go over TCP to this `serve` process instead of
+    /// through the router in this process (tests with real nodes).
+    pub remote: Option<Remote>,
     cookies: Vec<(String, String)>,
     pub bearer: Option<String>,
     pub lang: Option<String>,
@@ -264,14 +331,17 @@ impl Client {
         for (k, v) in extra {
             req = req.header(*k, *v);
         }
-        let res = self
-            .router
-            .clone()
-            .oneshot(req.body(Body::from(body)).unwrap())
-            .await
-            .unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
+        let req = req.body(Body::from(body)).unwrap();
+        let (status, headers, body) = match &self.remote {
+            None => {
+                let res = self.router.clone().oneshot(req).await.unwrap();
+                let status = res.status();
+                let headers = res.headers().clone();
+                let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+                (status, headers, body)
+            }
+            Some(remote) => remote.send(req).await,
+        };
         for v in headers.get_all(header::SET_COOKIE) {
             let v = v.to_str().unwrap();
             let pair = v.split(';').next().unwrap();
@@ -281,7 +351,6 @@ impl Client {
                 self.cookies.push((k.to_string(), val.to_string()));
             }
         }
-        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
         Res {
             status,
             headers,

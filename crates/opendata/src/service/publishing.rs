@@ -14,17 +14,32 @@ use crate::store;
 /// How often the published datasets are brought up to date.
 pub const EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// Runs [`run`] now and then every [`EVERY`], in the background.
+/// Runs [`run`] now and then every [`EVERY`], in the background, on the node
+/// holding the `opendata.publishing` lease (one node at a time publishes).
 pub fn spawn(state: OpenData) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = run(&state).await {
-                tracing::warn!(error = %e, "publishing the platform's own datasets failed");
+            match platform::lease::acquire(&state.platform.db, LEASE, EVERY * 3).await {
+                Ok(true) => match run(&state).await {
+                    Ok(changed) => tracing::info!(
+                        changed,
+                        node = platform::lease::node_id(),
+                        "published the platform's own datasets"
+                    ),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "publishing the platform's own datasets failed")
+                    }
+                },
+                Ok(false) => tracing::debug!("another node publishes the platform's own datasets"),
+                Err(e) => tracing::warn!(error = %e, "the publishing lease could not be read"),
             }
             tokio::time::sleep(EVERY).await;
         }
     })
 }
+
+/// The lease of the node that publishes.
+pub const LEASE: &str = "opendata.publishing";
 
 /// Brings every organisation's published datasets up to date; returns how many changed.
 pub async fn run(state: &OpenData) -> anyhow::Result<usize> {

@@ -53,6 +53,9 @@ impl Procedures {
     /// Builds the state and starts the submission writer on the current runtime.
     pub fn start(platform: Platform) -> Procedures {
         let writer = Writer::start_counted(platform.db.clone(), platform.metrics.clone());
+        platform
+            .health
+            .register("submission writer", writer.probe());
         Procedures {
             platform,
             catalogue: Arc::new(Catalogue::new()),

@@ -68,11 +68,35 @@ impl Writer {
         Writer::start_counted(db, Arc::new(Metrics::new()))
     }
 
-    /// Starts the writer task, counting its batch sizes in `metrics`.
+    /// Starts the writer task, counting its batch sizes in `metrics`. The
+    /// task is supervised: were it to panic outside a batch, it is started
+    /// again on the same queue (and the panic logged).
     pub fn start_counted(db: platform::Db, metrics: Arc<Metrics>) -> Writer {
-        let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(run(db, rx, metrics));
+        use futures_util::FutureExt;
+        let (tx, mut rx) = mpsc::channel(4096);
+        tokio::spawn(async move {
+            loop {
+                let running = std::panic::AssertUnwindSafe(run(&db, &mut rx, &metrics))
+                    .catch_unwind()
+                    .await;
+                match running {
+                    Ok(()) => return,
+                    Err(_) => tracing::error!("the submission writer panicked; starting it again"),
+                }
+            }
+        });
         Writer { tx }
+    }
+
+    /// Whether the writer task is running (for `/healthz`).
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
+    /// A check of [`Writer::is_running`] that does not keep the writer alive.
+    pub fn probe(&self) -> impl Fn() -> bool + Send + Sync + 'static {
+        let weak = self.tx.downgrade();
+        move || weak.upgrade().is_some_and(|tx| !tx.is_closed())
     }
 
     /// Submits and waits until the submission is durable (or refused).
@@ -90,7 +114,7 @@ impl Writer {
 /// that fails, or whose writing panics, fails its own submissions (none is
 /// acknowledged, nothing of it is committed) and the task goes on with the
 /// next: it never stops while the server runs.
-async fn run(db: platform::Db, mut rx: mpsc::Receiver<(Submission, Reply)>, metrics: Arc<Metrics>) {
+async fn run(db: &platform::Db, rx: &mut mpsc::Receiver<(Submission, Reply)>, metrics: &Metrics) {
     use futures_util::FutureExt;
     let mut batch: Vec<(Submission, Reply)> = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -100,7 +124,7 @@ async fn run(db: platform::Db, mut rx: mpsc::Receiver<(Submission, Reply)>, metr
         let (submissions, replies): (Vec<Submission>, Vec<Reply>) =
             std::mem::take(&mut batch).into_iter().unzip();
         metrics.batch(submissions.len());
-        let written = std::panic::AssertUnwindSafe(write_batch(&db, &submissions))
+        let written = std::panic::AssertUnwindSafe(write_batch(db, &submissions))
             .catch_unwind()
             .await
             .unwrap_or_else(|_| {
