@@ -2,7 +2,7 @@
 //! `audit verify`. Every command that touches data takes the same
 //! `--data-dir`, `--database-url` and `--config`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -91,6 +91,28 @@ enum Command {
     Token {
         #[command(subcommand)]
         what: TokenWhat,
+    },
+    /// Backs the installation up into a new directory, while it runs: the
+    /// SQLite database (one consistent snapshot), the files, configuration
+    /// and master key. PostgreSQL: use pg_dump for the database (README).
+    Backup {
+        /// The directory to write (new or empty).
+        dir: PathBuf,
+        /// Writes the master key here instead, to keep it apart from the backup.
+        #[arg(long, value_name = "DIR")]
+        keys_dir: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Restores a backup into an empty data directory and verifies it.
+    Restore {
+        /// The backup directory.
+        dir: PathBuf,
+        /// Where the master key was written apart (backup --keys-dir).
+        #[arg(long, value_name = "DIR")]
+        keys_dir: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
     },
 }
 
@@ -633,6 +655,62 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 org.code, org.name
             );
             println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup {
+            dir,
+            keys_dir,
+            data,
+        } => {
+            let config = load_config(&data, None)?;
+            let m = crate::backup::backup(&config, &dir, keys_dir.as_deref()).await?;
+            match &m.database {
+                Some(db) => println!(
+                    "database: {} ({} bytes, sha256 {})",
+                    dir.join(&db.path).display(),
+                    db.bytes,
+                    db.sha256
+                ),
+                None => println!(
+                    "database: PostgreSQL, not included: back it up with pg_dump (README, Operations)"
+                ),
+            }
+            match m.files.store.as_str() {
+                "local" => println!("files: {} ({} bytes)", m.files.count, m.files.bytes),
+                _ => println!(
+                    "files: in the object store, not included: keep them with the store's versioning or replication"
+                ),
+            }
+            match m.key.as_str() {
+                "configured" => println!(
+                    "master key: configured (secret_key), not written: keep it where it is configured"
+                ),
+                "apart" => println!(
+                    "master key: written apart to {}: store it separately from the backup",
+                    keys_dir.as_deref().unwrap_or(Path::new("?")).display()
+                ),
+                k => println!(
+                    "master key: {} (it decrypts My Number values: store it apart, e.g. with --keys-dir)",
+                    dir.join(k).display()
+                ),
+            }
+            println!("backup written to {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore {
+            dir,
+            keys_dir,
+            data,
+        } => {
+            let config = load_config(&data, None)?;
+            let r = crate::backup::restore(&config, &dir, keys_dir.as_deref()).await?;
+            println!(
+                "restored the backup of {} into {}: {} files, audit log intact ({} records)",
+                r.manifest.created_at,
+                config.data_dir.display(),
+                r.files,
+                r.audit_records
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {

@@ -4,5 +4,6 @@
 
 pub mod app;
 pub mod background;
+pub mod backup;
 pub mod cli;
 pub mod demo;

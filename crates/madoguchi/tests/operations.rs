@@ -88,3 +88,37 @@ async fn metrics_are_in_prometheus_text_format() {
     assert_eq!(res.status, StatusCode::OK);
     t.finish().await;
 }
+
+/// `/healthz` answers 200 while every long-running part runs, and 503 naming
+/// the part that is down (the load balancer stops sending requests to it).
+#[tokio::test]
+async fn healthz_names_a_part_that_is_down() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let t = TestApp::new(Backend::Sqlite).await;
+    let mut c = t.client();
+    let res = c.get("/healthz").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert!(
+        !t.app
+            .platform
+            .health
+            .down()
+            .contains(&"submission writer".to_string()),
+        "the writer runs"
+    );
+    let up = Arc::new(AtomicBool::new(true));
+    let probe = up.clone();
+    t.app
+        .platform
+        .health
+        .register("job runner", move || probe.load(Ordering::SeqCst));
+    assert_eq!(c.get("/healthz").await.status, StatusCode::OK);
+    up.store(false, Ordering::SeqCst);
+    let res = c.get("/healthz").await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.text().contains("job runner"), "{}", res.text());
+    up.store(true, Ordering::SeqCst);
+    assert_eq!(c.get("/healthz").await.status, StatusCode::OK);
+    t.finish().await;
+}

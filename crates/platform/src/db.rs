@@ -291,6 +291,26 @@ impl Db {
         Ok(())
     }
 
+    /// Writes a consistent copy of a SQLite database to `to` (a new file),
+    /// while others go on reading and writing: `VACUUM INTO` reads one
+    /// snapshot and writes a compact database from it. PostgreSQL is backed
+    /// up with `pg_dump` instead (Conflict).
+    pub async fn snapshot_sqlite(&self, to: &Path) -> StoreResult<()> {
+        if self.backend() != Backend::Sqlite {
+            return Err(StoreError::Conflict(
+                "a PostgreSQL database is backed up with pg_dump".into(),
+            ));
+        }
+        let to = to
+            .to_str()
+            .ok_or_else(|| StoreError::Conflict("the backup path is not UTF-8".into()))?;
+        sqlx::query("vacuum into $1")
+            .bind(to)
+            .execute(&self.inner.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Closes the pool (waits for connections to be returned).
     pub async fn close(&self) {
         self.inner.pool.close().await;

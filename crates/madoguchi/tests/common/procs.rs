@@ -46,10 +46,29 @@ impl Fleet {
         smtp: Option<&Smtp>,
         store: Option<&ObjectStore>,
     ) -> Fleet {
-        let db = TestDb::new(backend).await;
+        Fleet::prepare_as(backend, residents, smtp, store, false).await
+    }
+
+    /// [`Fleet::prepare`]; with `default_layout`, as `serve` sets up a data
+    /// directory by itself: SQLite in `madoguchi.db` and a generated
+    /// `secret.key` there (nothing configured but the data directory).
+    pub async fn prepare_as(
+        backend: Backend,
+        residents: usize,
+        smtp: Option<&Smtp>,
+        store: Option<&ObjectStore>,
+        default_layout: bool,
+    ) -> Fleet {
+        let mut db = TestDb::new(backend).await;
         let secret = platform::crypto::hex(&platform::crypto::random_bytes::<32>());
         let mut config = db.config();
-        config.secret_key = Some(platform::config::Secret::new(secret.clone()));
+        if default_layout {
+            assert_eq!(backend, Backend::Sqlite, "the default layout is SQLite's");
+            config.database_url = None;
+            db.url = platform::db::sqlite_url(&db.dir.join("madoguchi.db"));
+        } else {
+            config.secret_key = Some(platform::config::Secret::new(secret.clone()));
+        }
         let app = madoguchi::app::build(config).await.expect("app builds");
         madoguchi::app::load_demo(&app).await.expect("demo loads");
         let pool = &app.platform.db;
@@ -89,12 +108,14 @@ impl Fleet {
         pool.close().await;
 
         let mut env = vec![
-            ("MADOGUCHI_DATABASE_URL".to_string(), db.url.clone()),
-            ("MADOGUCHI_SECRET_KEY".to_string(), secret),
             ("MADOGUCHI_FAQ_MODEL".to_string(), "off".to_string()),
             // A job held by a killed node is taken over after 3 s.
             ("MADOGUCHI_JOB_LOCK_SECS".to_string(), "3".to_string()),
         ];
+        if !default_layout {
+            env.push(("MADOGUCHI_DATABASE_URL".to_string(), db.url.clone()));
+            env.push(("MADOGUCHI_SECRET_KEY".to_string(), secret));
+        }
         let dictionary = repo_root().join("var/ipadic");
         if dictionary.exists() {
             env.push((
@@ -323,8 +344,8 @@ impl Load {
     }
 
     /// Acknowledgements so far.
-    pub fn acknowledged(&self) -> usize {
-        self.acks.lock().unwrap().len()
+    pub fn acknowledged(&self) -> Vec<Ack> {
+        self.acks.lock().unwrap().clone()
     }
 
     /// Stops the clients once each has its current key answered; every
