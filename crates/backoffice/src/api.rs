@@ -9,18 +9,120 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use platform::web::{ApiJson, AppError, CurrentStaff, PageQuery, RequestContext, parse_id};
+use chrono::NaiveDate;
+use export::CsvEncoding;
+use platform::web::{
+    ApiJson, ApiQuery, AppError, CurrentStaff, RequestContext, api_flag, parse_id,
+};
+use procedures::applications::Status;
 use procedures::applications::public_answers;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::model::{Filter, Selection};
 use crate::service::Backoffice;
 use crate::service::review::{self, ActionError};
 use crate::service::{exports, inbox};
 use crate::web::{
-    ExportQuery, InboxQuery, csv_response, download, history_rows, parse_action, resubmission_rows,
-    workbook_response,
+    csv_response, download, history_rows, parse_action, resubmission_rows, workbook_response,
 };
+
+/// The inbox's query in the API: strict (a value that is not what the
+/// OpenAPI document says is refused with 400 `invalid_query`, never ignored).
+#[derive(Deserialize, Default)]
+struct ApiInboxQuery {
+    procedure: Option<String>,
+    status: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    unread: Option<String>,
+    before: Option<String>,
+}
+
+/// An export's query in the API (strict, like [`ApiInboxQuery`]).
+#[derive(Deserialize, Default)]
+struct ApiExportQuery {
+    status: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    encoding: Option<String>,
+}
+
+fn invalid_query(detail: &str) -> AppError {
+    AppError::BadRequest {
+        code: "invalid_query",
+        detail: Some(detail.to_string()),
+    }
+}
+
+/// A day written `YYYY-MM-DD` (the API's dates; the pages also read 和暦).
+fn api_date(value: Option<&str>, name: &str) -> Result<Option<NaiveDate>, AppError> {
+    let Some(s) = value else { return Ok(None) };
+    let shaped = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .flatten()
+        .map(Some)
+        .ok_or_else(|| invalid_query(&format!("{name} must be a date written YYYY-MM-DD")))
+}
+
+/// A status staff can filter by (every one but 下書き).
+fn api_status(value: Option<&str>) -> Result<Option<Status>, AppError> {
+    let Some(s) = value else { return Ok(None) };
+    Status::parse(s)
+        .filter(|st| *st != Status::Draft)
+        .map(Some)
+        .ok_or_else(|| invalid_query("status is not one of the statuses"))
+}
+
+impl ApiInboxQuery {
+    fn filter(&self) -> Result<Filter, AppError> {
+        Ok(Filter {
+            procedure_id: match self.procedure.as_deref() {
+                None => None,
+                Some(p) => Some(
+                    p.parse::<i64>()
+                        .ok()
+                        .filter(|id| *id > 0)
+                        .ok_or_else(|| invalid_query("procedure must be a procedure's id"))?,
+                ),
+            },
+            status: api_status(self.status.as_deref())?,
+            received_from: api_date(self.from.as_deref(), "from")?,
+            received_to: api_date(self.to.as_deref(), "to")?,
+            unread_only: api_flag(self.unread.as_deref(), "unread")?,
+            before: match self.before.as_deref() {
+                None => None,
+                Some(b) => Some(
+                    platform::web::parse_page_key(b)
+                        .ok_or_else(|| invalid_query("before must be the next_before of a page"))?,
+                ),
+            },
+        })
+    }
+}
+
+impl ApiExportQuery {
+    fn selection(&self) -> Result<Selection, AppError> {
+        Ok(Selection {
+            status: api_status(self.status.as_deref())?,
+            received_from: api_date(self.from.as_deref(), "from")?,
+            received_to: api_date(self.to.as_deref(), "to")?,
+        })
+    }
+
+    fn encoding(&self) -> Result<CsvEncoding, AppError> {
+        match self.encoding.as_deref() {
+            None | Some("utf8") => Ok(CsvEncoding::Utf8Bom),
+            Some("sjis") => Ok(CsvEncoding::ShiftJis),
+            Some(_) => Err(AppError::bad_request("unknown_encoding")),
+        }
+    }
+}
 
 pub fn router() -> Router<Backoffice> {
     Router::new()
@@ -44,15 +146,15 @@ async fn list(
     State(state): State<Backoffice>,
     req: RequestContext,
     staff: CurrentStaff,
-    PageQuery(q): PageQuery<InboxQuery>,
+    ApiQuery(q): ApiQuery<ApiInboxQuery>,
 ) -> Result<Response, AppError> {
     let tr = req.tr(&state.platform);
-    let filter = q.filter();
+    let filter = q.filter()?;
     let (rows, counts) = inbox::inbox(&state, &staff.staff, &filter, 50).await?;
     let next = rows
         .last()
         .filter(|_| rows.len() == 50)
-        .map(|r| format!("{}_{}", r.row.submitted_at.to_db_string(), r.row.id));
+        .map(|r| platform::web::page_key(r.row.submitted_at, r.row.id));
     let items: Vec<Value> = rows
         .iter()
         .map(|i| {
@@ -126,7 +228,7 @@ struct ActionBody {
     #[serde(default)]
     message: String,
     #[serde(default)]
-    outcome: String,
+    outcome: Option<String>,
     #[serde(default)]
     reason: String,
     #[serde(default)]
@@ -142,11 +244,31 @@ async fn act(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let tr = req.tr(&state.platform);
+    if body
+        .outcome
+        .as_deref()
+        .is_some_and(|o| approvals::model::Outcome::parse(o).is_none())
+    {
+        return Err(AppError::BadRequest {
+            code: "invalid_body",
+            detail: Some("outcome must be grant or refuse".into()),
+        });
+    }
+    if matches!(body.action.as_str(), "draft" | "redraft") && body.outcome.is_none() {
+        let key = "review.error.outcome_required";
+        return Err(AppError::Validation {
+            fields: vec![platform::web::FieldError {
+                field: "outcome".into(),
+                code: key.into(),
+                message: tr.t(key).to_string(),
+            }],
+        });
+    }
     let mut fields = platform::web::FormData::default();
     for (k, v) in [
         ("action", &body.action),
         ("message", &body.message),
-        ("outcome", &body.outcome),
+        ("outcome", body.outcome.as_ref().unwrap_or(&String::new())),
         ("reason", &body.reason),
         ("comment", &body.comment),
     ] {
@@ -155,7 +277,7 @@ async fn act(
     let Some(action) = parse_action(&fields) else {
         return Err(AppError::BadRequest {
             code: "invalid_body",
-            detail: Some("action/outcome".into()),
+            detail: Some("action is not one of the actions".into()),
         });
     };
     match review::act(&state, &staff.staff, id, body.version, action).await {
@@ -255,10 +377,11 @@ async fn export_csv(
     State(state): State<Backoffice>,
     staff: CurrentStaff,
     Path(id): Path<String>,
-    PageQuery(q): PageQuery<ExportQuery>,
+    ApiQuery(q): ApiQuery<ApiExportQuery>,
 ) -> Result<Response, AppError> {
+    let (selection, encoding) = (q.selection()?, q.encoding()?);
     let (p, def) = exports::exportable(&state, &staff.staff, parse_id(&id)?).await?;
-    let export = exports::csv(&state, &staff.staff, p, def, q.selection(), q.encoding()).await?;
+    let export = exports::csv(&state, &staff.staff, p, def, selection, encoding).await?;
     Ok(csv_response(export))
 }
 
@@ -266,9 +389,10 @@ async fn export_xlsx(
     State(state): State<Backoffice>,
     staff: CurrentStaff,
     Path(id): Path<String>,
-    PageQuery(q): PageQuery<ExportQuery>,
+    ApiQuery(q): ApiQuery<ApiExportQuery>,
 ) -> Result<Response, AppError> {
+    let selection = q.selection()?;
     let (p, def) = exports::exportable(&state, &staff.staff, parse_id(&id)?).await?;
-    let export = exports::xlsx(&state, &staff.staff, p, def, q.selection()).await?;
+    let export = exports::xlsx(&state, &staff.staff, p, def, selection).await?;
     workbook_response(export).await
 }

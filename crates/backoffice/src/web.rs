@@ -8,7 +8,6 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use export::CsvEncoding;
-use platform::db::Timestamp;
 use platform::files::FileKind;
 use platform::i18n::Tr;
 use platform::web::{AppError, FormData, format_time};
@@ -51,10 +50,7 @@ impl InboxQuery {
             received_from: date(&self.from),
             received_to: date(&self.to),
             unread_only: matches!(self.unread.as_str(), "1" | "true" | "on"),
-            before: self
-                .before
-                .split_once('_')
-                .and_then(|(t, id)| Some((Timestamp::parse(t)?, id.parse().ok()?))),
+            before: platform::web::parse_page_key(&self.before),
         }
     }
 }

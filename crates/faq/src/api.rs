@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use platform::web::context::{CurrentStaff, RequestContext};
 use platform::web::error::AppError;
-use platform::web::forms::{ApiJson, ApiMultipart};
+use platform::web::forms::{ApiJson, ApiMultipart, ApiQuery, api_flag};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -32,23 +32,33 @@ pub fn router() -> Router<Faq> {
         .route("/api/v1/staff/faq/groups", post(create_from_group))
 }
 
+/// The search's query string (a parameter given twice is refused).
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    limit: Option<String>,
+    organisation: Option<String>,
+    lang: Option<String>,
+}
+
 async fn search(
     State(state): State<Faq>,
     req: RequestContext,
-    RawQuery(raw): RawQuery,
+    ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Response, AppError> {
-    let form = query_form(raw);
-    let limit = match form.get("limit") {
-        None | Some("") => None,
-        Some(v) => Some(v.parse::<i64>().unwrap_or(-1)),
-    };
+    // Not a number: out of range, refused with the range's message.
+    let limit = query
+        .limit
+        .as_deref()
+        .map(|v| v.parse::<i64>().unwrap_or(-1));
     answer_search(
         &state,
         &req,
-        form.text("q"),
+        &query.q,
         limit,
-        form.get("organisation"),
-        form.get("lang"),
+        query.organisation.as_deref(),
+        query.lang.as_deref(),
     )
     .await
 }
@@ -89,10 +99,19 @@ async fn answer_search(
     organisation: Option<&str>,
     lang: Option<&str>,
 ) -> Result<Response, AppError> {
-    let tr = match lang.and_then(platform::i18n::Lang::parse) {
-        Some(lang) => state.platform.tr(lang),
+    let tr = match lang {
         None => req.tr(&state.platform),
+        Some("ja") => state.platform.tr(platform::i18n::Lang::Ja),
+        Some("en") => state.platform.tr(platform::i18n::Lang::En),
+        Some(_) => {
+            return Err(AppError::BadRequest {
+                code: "invalid_query",
+                detail: Some("lang must be ja or en".into()),
+            });
+        }
     };
+    // An empty organisation is none (a form's empty field).
+    let organisation = organisation.filter(|o| !o.is_empty());
     let question = Question {
         text: q,
         limit,
@@ -145,14 +164,19 @@ async fn feedback(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// `organisation` of the coverage (a parameter given twice is refused).
+#[derive(Deserialize)]
+struct CoverageQuery {
+    organisation: Option<String>,
+}
+
 async fn coverage(
     State(state): State<Faq>,
     req: RequestContext,
-    RawQuery(raw): RawQuery,
+    ApiQuery(query): ApiQuery<CoverageQuery>,
 ) -> Result<Response, AppError> {
-    let form = query_form(raw);
     let tr = req.tr(&state.platform);
-    let organisation = form.get("organisation").filter(|s| !s.is_empty());
+    let organisation = query.organisation.as_deref().filter(|s| !s.is_empty());
     let coverage = ask::coverage_of_code(&state, organisation)
         .await
         .map_err(ask_error(&tr))?;
@@ -172,10 +196,12 @@ async fn import(
     ApiMultipart(form): ApiMultipart,
 ) -> Result<Response, AppError> {
     faq_staff(&staff.staff)?;
+    platform::web::only_fields(&form, &["file", "valid_rows_only"])?;
     let tr = req.tr(&state.platform);
     let q = query_form(raw);
-    let valid_only = matches!(q.get("valid_rows_only"), Some("1" | "true"))
-        || matches!(form.fields.get("valid_rows_only"), Some("1" | "true"));
+    let in_query = api_flag(q.get("valid_rows_only"), "valid_rows_only")?;
+    let in_form = api_flag(form.fields.get("valid_rows_only"), "valid_rows_only")?;
+    let valid_only = in_query || in_form;
     let file = form
         .files
         .first()
@@ -201,7 +227,11 @@ async fn export(
 ) -> Result<Response, AppError> {
     faq_staff(&staff.staff)?;
     let q = query_form(raw);
-    let sjis = matches!(q.get("encoding"), Some("shift_jis" | "sjis" | "cp932"));
+    let sjis = match q.get("encoding") {
+        None | Some("utf8") => false,
+        Some("shift_jis" | "sjis" | "cp932") => true,
+        Some(_) => return Err(AppError::bad_request("unknown_encoding")),
+    };
     let bytes = entries::export_csv(&state, &staff.staff, sjis)
         .await
         .map_err(entry_error(&req.tr(&state.platform)))?;

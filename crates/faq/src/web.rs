@@ -50,7 +50,9 @@ pub fn ask_error(tr: &Tr) -> impl Fn(AskError) -> AppError + '_ {
     move |e| match e {
         AskError::QuestionEmpty => invalid("q", e.key(), tr),
         AskError::BadLimit => invalid("limit", e.key(), tr),
-        AskError::UnknownOrganisation => invalid("organisation", e.key(), tr),
+        AskError::UnknownOrganisation => AppError::NoSuch {
+            code: "unknown_organisation",
+        },
         AskError::Engine(e) => AppError::Internal(e),
         AskError::Store(e) => e.into(),
     }

@@ -417,10 +417,11 @@ async fn bad_questions_get_an_answer_or_a_clear_message_never_a_500() {
             ),
             ("q=x&limit=abc".into(), StatusCode::UNPROCESSABLE_ENTITY),
             ("q=x&limit=100000".into(), StatusCode::UNPROCESSABLE_ENTITY),
-            (
-                "q=x&organisation=999999".into(),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ),
+            // An organisation that does not exist is not found, with its own code.
+            ("q=x&organisation=999999".into(), StatusCode::NOT_FOUND),
+            // A parameter given twice, or a language there is not, is refused.
+            ("q=x&q=y".into(), StatusCode::BAD_REQUEST),
+            ("q=x&lang=fr".into(), StatusCode::BAD_REQUEST),
         ];
         for (query, status) in cases {
             let res = c.get(&format!("/api/v1/faq/search?{query}")).await;

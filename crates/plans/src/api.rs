@@ -12,7 +12,7 @@ use export::CsvEncoding;
 use platform::orgs::Organisation;
 use platform::web::parse_id;
 use platform::web::{
-    ApiJson, ApiMultipart, AppError, CurrentStaff, FieldError, PageQuery, RequestContext,
+    ApiJson, ApiMultipart, ApiQuery, AppError, CurrentStaff, FieldError, RequestContext, api_flag,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -21,7 +21,7 @@ use crate::kpi::Target;
 use crate::model::{KpiView, NewActual, NewTarget, Plan, Project};
 use crate::service::{ImportError, Plans, inventory, kpis, plans};
 use crate::views::{self, RollUpRow};
-use crate::web::{FyQuery, dx_office, entry_error, invalid};
+use crate::web::{dx_office, entry_error, invalid};
 
 pub fn router() -> Router<Plans> {
     Router::new()
@@ -141,11 +141,18 @@ fn roll_up_json(rows: &[RollUpRow]) -> Vec<Value> {
         .collect()
 }
 
+/// `fy`: the fiscal year the summary is about (default: the latest with figures).
+#[derive(Deserialize, Default)]
+struct ApiFyQuery {
+    #[serde(default)]
+    fy: Option<i32>,
+}
+
 async fn get_plan(
     State(state): State<Plans>,
     req: RequestContext,
     Path(id): Path<String>,
-    PageQuery(q): PageQuery<FyQuery>,
+    ApiQuery(q): ApiQuery<ApiFyQuery>,
 ) -> Result<Response, AppError> {
     let tr = req.tr(&state.platform);
     let plans::Overview {
@@ -157,10 +164,14 @@ async fn get_plan(
         decided,
         ..
     } = plans::overview(&state, parse_id(&id)?).await?;
+    if q.fy.is_some_and(|f| !(1..=9999).contains(&f)) {
+        return Err(AppError::BadRequest {
+            code: "invalid_query",
+            detail: Some("fy must be a year from 1 to 9999".into()),
+        });
+    }
     let fy =
-        q.fy.parse::<i32>()
-            .ok()
-            .filter(|f| plan.years().contains(f))
+        q.fy.filter(|f| plan.years().contains(f))
             .unwrap_or_else(|| views::latest_year(&plan, &kpis));
     let summary = views::summary(&plan, &projects, &visions, &kpis, &decided, fy, &tr);
     let mut more = vec![
@@ -242,7 +253,7 @@ async fn get_plan(
 #[derive(Deserialize, Default)]
 struct CsvQuery {
     #[serde(default)]
-    encoding: String,
+    encoding: Option<String>,
 }
 
 async fn plan_table(
@@ -282,12 +293,12 @@ async fn plan_csv(
     State(state): State<Plans>,
     req: RequestContext,
     Path(id): Path<String>,
-    PageQuery(q): PageQuery<CsvQuery>,
+    ApiQuery(q): ApiQuery<CsvQuery>,
 ) -> Result<Response, AppError> {
     let tr = req.tr(&state.platform);
-    let encoding = match q.encoding.as_str() {
-        "" | "utf8" => CsvEncoding::Utf8Bom,
-        "sjis" => CsvEncoding::ShiftJis,
+    let encoding = match q.encoding.as_deref() {
+        None | Some("utf8") => CsvEncoding::Utf8Bom,
+        Some("sjis") => CsvEncoding::ShiftJis,
         _ => return Err(AppError::bad_request("unknown_encoding")),
     };
     let (plan, titles, rows) = plan_table(&state, &id, &tr).await?;
@@ -335,7 +346,7 @@ struct SearchQuery {
 
 async fn search_kpis(
     State(state): State<Plans>,
-    PageQuery(q): PageQuery<SearchQuery>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Response, AppError> {
     let items: Vec<Value> = kpis::search(&state, q.q.trim())
         .await?
@@ -405,6 +416,13 @@ async fn enter_actual(
     dx_office(&staff.staff)?;
     let tr = req.tr(&state.platform);
     let id = parse_id(&id)?;
+    if !(1..=9999).contains(&body.fiscal_year) {
+        return Err(invalid(
+            "fiscal_year".into(),
+            "plans.error.year_outside_plan",
+            &tr,
+        ));
+    }
     let date = match body.recorded_on.as_deref().filter(|d| !d.trim().is_empty()) {
         Some(d) => Some(
             jp::wareki::parse_date(d)
@@ -482,6 +500,13 @@ async fn revise_target(
     dx_office(&staff.staff)?;
     let tr = req.tr(&state.platform);
     let id = parse_id(&id)?;
+    if !(1..=9999).contains(&body.fiscal_year) {
+        return Err(invalid(
+            "fiscal_year".into(),
+            "plans.error.year_outside_plan",
+            &tr,
+        ));
+    }
     let target = body
         .target
         .target()
@@ -503,23 +528,24 @@ async fn revise_target(
 #[derive(Deserialize, Default)]
 struct ImportQuery {
     #[serde(default)]
-    valid_rows_only: String,
+    valid_rows_only: Option<String>,
 }
 
 async fn import_inventory(
     State(state): State<Plans>,
     req: RequestContext,
     staff: CurrentStaff,
-    PageQuery(q): PageQuery<ImportQuery>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
     ApiMultipart(form): ApiMultipart,
 ) -> Result<Response, AppError> {
     dx_office(&staff.staff)?;
+    platform::web::only_fields(&form, &["file"])?;
     let tr = req.tr(&state.platform);
     let file = form
         .files
         .first()
         .ok_or_else(|| invalid("file".into(), "plans.error.file_missing", &tr))?;
-    let valid_only = matches!(q.valid_rows_only.as_str(), "1" | "true");
+    let valid_only = api_flag(q.valid_rows_only.as_deref(), "valid_rows_only")?;
     match inventory::import_for_staff(&state, &staff.staff, &file.bytes, &file.filename, valid_only)
         .await
     {

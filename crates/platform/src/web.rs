@@ -30,9 +30,12 @@ pub use context::{CurrentResident, CurrentStaff, RequestContext};
 pub use download::stored_file;
 pub use error::{AppError, Errors, FieldError};
 pub use format::format_time;
-pub use forms::{ApiJson, ApiMultipart, CsrfAnyForm, CsrfForm, CsrfMultipart, PageQuery, Upload};
+pub use forms::{
+    ApiJson, ApiMultipart, ApiQuery, CsrfAnyForm, CsrfForm, CsrfMultipart, PageQuery, Upload,
+    api_flag, only_fields,
+};
 pub use page::{PageCtx, render, render_status};
-pub use path::parse_id;
+pub use path::{page_key, parse_id, parse_page_key};
 pub use url::{FormData, encode_component, parse_urlencoded, safe_next};
 
 /// The platform's own routes: health, account pages, fixed text pages.

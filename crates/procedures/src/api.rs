@@ -174,10 +174,15 @@ struct ProcedureQuery {
     #[serde(default)]
     online: Option<bool>,
     #[serde(default)]
-    limit: Option<usize>,
+    limit: Option<u64>,
     #[serde(default)]
-    offset: Option<usize>,
+    offset: Option<u64>,
 }
+
+/// The largest page of the catalogue the API gives (`limit`).
+const PROCEDURES_PAGE_MAX: u64 = 500;
+/// The largest `offset` (2^53 − 1, the largest integer every JSON client reads exactly).
+const PROCEDURES_OFFSET_MAX: u64 = 9_007_199_254_740_991;
 
 async fn list_procedures(
     State(state): State<Procedures>,
@@ -209,10 +214,24 @@ async fn list_procedures(
     let index = state.catalogue.index(db).await?;
     let found = index.search(&q.q.chars().take(200).collect::<String>(), &filter);
     let total = found.len();
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=PROCEDURES_PAGE_MAX).contains(&limit) {
+        return Err(AppError::BadRequest {
+            code: "invalid_query",
+            detail: Some(format!("limit must be 1 to {PROCEDURES_PAGE_MAX}")),
+        });
+    }
     let offset = q.offset.unwrap_or(0);
+    if offset > PROCEDURES_OFFSET_MAX {
+        return Err(AppError::BadRequest {
+            code: "invalid_query",
+            detail: Some(format!("offset must be 0 to {PROCEDURES_OFFSET_MAX}")),
+        });
+    }
     let mut items = Vec::new();
-    for p in found.into_iter().skip(offset).take(limit) {
+    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+    let take = usize::try_from(limit).unwrap_or(usize::MAX);
+    for p in found.into_iter().skip(skip).take(take) {
         items.push(procedure_json(&state, p, false).await?);
     }
     Ok(
@@ -319,12 +338,19 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
     match headers.get("idempotency-key") {
         None => Ok(None),
         Some(v) => {
+            // Visible ASCII and inner spaces, 1 to 200 characters (as documented).
             let key = v
                 .to_str()
                 .map_err(|_| AppError::bad_request("invalid_idempotency_key"))?
-                .trim()
                 .to_string();
-            if key.is_empty() || key.len() > 200 {
+            let visible = |b: &u8| (0x21..=0x7e).contains(b);
+            let bytes = key.as_bytes();
+            if key.is_empty()
+                || key.len() > 200
+                || !bytes.iter().all(|b| (0x20..=0x7e).contains(b))
+                || !bytes.first().is_some_and(visible)
+                || !bytes.last().is_some_and(visible)
+            {
                 return Err(AppError::bad_request("invalid_idempotency_key"));
             }
             Ok(Some(key))
@@ -475,15 +501,12 @@ async fn list_applications(
     }
     let before = match q.before.as_deref() {
         None => None,
-        Some(cursor) => Some(
-            cursor
-                .rsplit_once('_')
-                .and_then(|(t, id)| Some((platform::Timestamp::parse(t)?, id.parse().ok()?)))
-                .ok_or(AppError::BadRequest {
-                    code: "invalid_query",
-                    detail: Some("before must be the next_before of a page".into()),
-                })?,
-        ),
+        Some(cursor) => Some(platform::web::parse_page_key(cursor).ok_or(
+            AppError::BadRequest {
+                code: "invalid_query",
+                detail: Some("before must be the next_before of a page".into()),
+            },
+        )?),
     };
     let tr = req.tr(&state.platform);
     let page = service::ListPage { before, limit };
@@ -491,7 +514,7 @@ async fn list_applications(
     let next = rows
         .last()
         .filter(|_| rows.len() as i64 == limit)
-        .map(|a| format!("{}_{}", a.updated_at.to_db_string(), a.id));
+        .map(|a| platform::web::page_key(a.updated_at, a.id));
     let items: Vec<Value> = rows
         .into_iter()
         .map(|a| {
@@ -597,7 +620,10 @@ async fn withdraw_application(
         WithdrawBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| AppError::BadRequest {
-            code: "malformed_json",
+            code: match e.classify() {
+                serde_json::error::Category::Data => "invalid_body",
+                _ => "malformed_json",
+            },
             detail: Some(e.to_string()),
         })?
     };
@@ -627,6 +653,7 @@ async fn upload_attachment(
     ApiMultipart(form): ApiMultipart,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
+    platform::web::only_fields(&form, &["question", "file"])?;
     let tr = req.tr(&state.platform);
     let (app, def, _) = service::load_for_resident(&state, id, resident.resident.id).await?;
     if !app.status().editable() {

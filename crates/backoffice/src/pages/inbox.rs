@@ -93,10 +93,9 @@ async fn inbox_page(
         .filter(|_| items.len() as i64 == PAGE)
         .map(|last| {
             format!(
-                "/staff?{}&before={}_{}",
+                "/staff?{}&before={}",
                 base_query(&q.status),
-                encode_component(&last.row.submitted_at.to_db_string()),
-                last.row.id
+                platform::web::page_key(last.row.submitted_at, last.row.id)
             )
         });
     let first_href = (!q.before.is_empty()).then(|| format!("/staff?{}", base_query(&q.status)));

@@ -32,7 +32,12 @@ pub async fn is_known_organisation(faq: &Faq, code: &str) -> Result<bool, AskErr
 /// language, and so are the entries where they have an English version and
 /// `tr` is English.
 pub async fn ask(faq: &Faq, question: Question<'_>, tr: &Tr) -> Result<Answer, AskError> {
-    if question.text.trim().is_empty() {
+    // Nothing but spaces and control characters is no question.
+    if question
+        .text
+        .chars()
+        .all(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(AskError::QuestionEmpty);
     }
     let limit = match question.limit {

@@ -43,6 +43,11 @@ impl FieldError {
 pub enum AppError {
     /// Unknown, or not the requester's to see: the same answer for both.
     NotFound,
+    /// A thing named in the request does not exist, said with its own code
+    /// (`unknown_organisation`), so the client can tell what was not found.
+    NoSuch {
+        code: &'static str,
+    },
     /// Not signed in.
     Unauthorized,
     /// Signed in but not allowed, or a missing/wrong CSRF token (`code`).
@@ -82,7 +87,7 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::NoSuch { .. } => StatusCode::NOT_FOUND,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -99,6 +104,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::NotFound => "not_found",
+            AppError::NoSuch { code } => code,
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden { code } => code,
             AppError::BadRequest { code, .. } => code,

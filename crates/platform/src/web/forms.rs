@@ -209,11 +209,12 @@ where
                 AppError::bad_request("bad_request")
             }
         })?;
-        let value: serde_json::Value =
+        let mut value: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| AppError::BadRequest {
                 code: "malformed_json",
                 detail: Some(format!("line {} column {}", e.line(), e.column())),
             })?;
+        whole_numbers_as_integers(&mut value);
         let t = serde_json::from_value(value).map_err(|e| AppError::BadRequest {
             code: "invalid_body",
             detail: Some(e.to_string()),
@@ -241,5 +242,89 @@ where
         Ok(PageQuery(
             serde_urlencoded::from_str(query).unwrap_or_default(),
         ))
+    }
+}
+
+/// Query parameters for the JSON API: strict, unlike [`PageQuery`]. A
+/// parameter that does not parse as its type, or is given twice, is refused
+/// with 400 `invalid_query` (and what was wrong in `detail`), as the API's
+/// OpenAPI document promises; unknown parameters are ignored.
+#[derive(Debug, Clone, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str(query)
+            .map(ApiQuery)
+            .map_err(|e| AppError::BadRequest {
+                code: "invalid_query",
+                detail: Some(e.to_string()),
+            })
+    }
+}
+
+/// A yes/no query parameter of the API: absent, `0` or `false` is no; `1` or
+/// `true` is yes; anything else is refused (400 `invalid_query`).
+pub fn api_flag(value: Option<&str>, name: &str) -> Result<bool, AppError> {
+    match value {
+        None | Some("0" | "false") => Ok(false),
+        Some("1" | "true") => Ok(true),
+        Some(_) => Err(AppError::BadRequest {
+            code: "invalid_query",
+            detail: Some(format!("{name} must be 1, true, 0 or false")),
+        }),
+    }
+}
+
+/// JSON does not tell `49.0` from `49`, and JSON Schema's `integer` accepts
+/// both; serde does not. Numbers with no fraction that fit an `i64` become
+/// integers before a body is read into its type (a float field still takes
+/// an integer).
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64()
+                && n.is_f64()
+                && f.fract() == 0.0
+                && (-9_007_199_254_740_992.0..=9_007_199_254_740_992.0).contains(&f)
+            {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "a whole number within ±2^53 converts to i64 exactly"
+                )]
+                let i = f as i64;
+                *value = Value::from(i);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
+/// Refuses a multipart body with a field the operation does not take
+/// (400 `invalid_body`), as the API's document says of its bodies.
+pub fn only_fields(form: &CsrfMultipart, allowed: &[&str]) -> Result<(), AppError> {
+    let unknown = form
+        .fields
+        .names()
+        .chain(form.files.iter().map(|f| f.field.as_str()))
+        .find(|name| !allowed.contains(name));
+    match unknown {
+        None => Ok(()),
+        Some(name) => Err(AppError::BadRequest {
+            code: "invalid_body",
+            detail: Some(format!("unknown field {name:?}")),
+        }),
     }
 }

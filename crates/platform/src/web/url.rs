@@ -31,6 +31,11 @@ impl FormData {
     pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
         self.0.push((name.into(), value.into()));
     }
+
+    /// Every field's name, in order (a name given twice comes twice).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(n, _)| n.as_str())
+    }
 }
 
 /// Parses `application/x-www-form-urlencoded` bytes (invalid UTF-8 is replaced, never fatal).
