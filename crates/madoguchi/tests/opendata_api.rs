@@ -644,3 +644,37 @@ async fn the_platform_publishes_its_procedures_and_monthly_counts() {
         t.finish().await;
     }
 }
+
+/// An anonymous write is refused before its body is read: a client streaming
+/// a 200 MB upload without a token gets its 403 after at most a small JSON
+/// body's worth has been read (once, up to four times the upload limit plus
+/// 64 MB was read and dropped first).
+#[tokio::test]
+async fn anonymous_writes_are_refused_before_their_body_is_read() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tower::ServiceExt;
+    let t = TestApp::new(platform::db::Backend::Sqlite).await;
+    let read = Arc::new(AtomicUsize::new(0));
+    let counter = read.clone();
+    let chunk = axum::body::Bytes::from(vec![b'x'; 64 << 10]);
+    let stream = futures_util::stream::iter((0..3200).map(move |_| {
+        counter.fetch_add(chunk.len(), Ordering::SeqCst);
+        Ok::<_, std::io::Error>(chunk.clone())
+    }));
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/api/3/action/resource_create")
+        .header("content-type", "multipart/form-data; boundary=x")
+        .body(axum::body::Body::from_stream(stream))
+        .unwrap();
+    let res = t.app.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(res.headers()["connection"], "close");
+    let consumed = read.load(Ordering::SeqCst);
+    assert!(
+        consumed <= 1 << 20,
+        "{consumed} bytes of an anonymous upload were read before its 403"
+    );
+    t.finish().await;
+}

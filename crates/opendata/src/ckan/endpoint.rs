@@ -118,16 +118,23 @@ async fn action(State(state): State<OpenData>, Path(name): Path<String>, req: Re
         Err(e) => return envelope(&state, &name, Err(e)),
     };
     if writes && actor.is_none() {
-        // Refused without keeping the body: it is read and dropped (so that the
-        // client reads this answer instead of a reset connection), never held.
-        drain(req.into_body(), state.upload_limit).await;
-        return envelope(
+        // Refused before the body is read: at most a small JSON body's worth
+        // is read and dropped (so that a client sending one reads this answer
+        // instead of a reset connection); a larger body is not read at all and
+        // the connection is closed after the answer.
+        drain(req.into_body(), ANONYMOUS_DRAIN).await;
+        let mut res = envelope(
             &state,
             &name,
             Err(CkanError::Authorization(format!(
                 "Action {name} requires an authenticated user"
             ))),
         );
+        res.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return res;
     }
     // Files only come with resource_create/update/patch; other bodies are small.
     let limit = if matches!(
@@ -178,6 +185,9 @@ const WRITE_ACTIONS: &[&str] = &[
     "organization_patch",
     "group_create",
 ];
+
+/// The most of an anonymous write's body that is read before its 403.
+const ANONYMOUS_DRAIN: usize = 64 << 10;
 
 /// The largest request body other than a file upload.
 const JSON_LIMIT: usize = 8 << 20;

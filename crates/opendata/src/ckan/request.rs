@@ -131,9 +131,8 @@ async fn read_body(body: axum::body::Body, cap: usize) -> Result<Bytes, ParseErr
 }
 
 /// Reads a body to its end (up to a bound) and drops it.
-pub(super) async fn drain(body: axum::body::Body, cap: usize) {
+pub(super) async fn drain(body: axum::body::Body, bound: usize) {
     use futures_util::StreamExt;
-    let bound = cap.saturating_mul(4).saturating_add(64 << 20);
     let mut stream = body.into_data_stream();
     let mut total = 0usize;
     while let Some(Ok(chunk)) = stream.next().await {
