@@ -53,8 +53,8 @@ struct Layer {
 }
 
 pub(crate) struct Bert {
-    /// `[vocab, H]`, kept in the file's dtype (f16): it is only gathered from.
-    word: Tensor,
+    /// `[vocab, H]`: read row by row from the file when a token needs it.
+    word: WordTable,
     /// `[max_positions, H]`, f32.
     position: Tensor,
     /// Token type 0, `[H]`, f32.
@@ -66,17 +66,174 @@ pub(crate) struct Bert {
     eps: f32,
 }
 
+/// The word embeddings stay in `model.safetensors` (192 MB in f16 for
+/// 250,002 tokens, of which a query uses a few dozen): each needed row is
+/// read from the file (the operating system's page cache keeps the hot ones)
+/// instead of being held in the process.
+struct WordTable {
+    file: std::sync::Mutex<std::fs::File>,
+    /// Where the table's first row starts in the file.
+    offset: u64,
+    dtype: DType,
+    rows: usize,
+    hidden: usize,
+}
+
+impl WordTable {
+    /// The rows of `ids`, as f32, `[ids.len(), H]`.
+    fn rows(&self, ids: &[u32]) -> Result<Vec<f32>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let width = self.dtype.size_in_bytes() * self.hidden;
+        let mut out = Vec::with_capacity(ids.len() * self.hidden);
+        let mut row = vec![0u8; width];
+        let mut file = self
+            .file
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the word table's file lock is poisoned"))?;
+        for &id in ids {
+            let id = id as usize;
+            ensure!(id < self.rows, "token id {id} outside the vocabulary");
+            file.seek(SeekFrom::Start(self.offset + (id * width) as u64))?;
+            file.read_exact(&mut row)?;
+            match self.dtype {
+                DType::F16 => out.extend(
+                    row.as_chunks::<2>()
+                        .0
+                        .iter()
+                        .map(|b| half::f16::from_le_bytes(*b).to_f32()),
+                ),
+                DType::BF16 => out.extend(
+                    row.as_chunks::<2>()
+                        .0
+                        .iter()
+                        .map(|b| half::bf16::from_le_bytes(*b).to_f32()),
+                ),
+                DType::F32 => out.extend(
+                    row.as_chunks::<4>()
+                        .0
+                        .iter()
+                        .map(|b| f32::from_le_bytes(*b)),
+                ),
+                other => anyhow::bail!("word embeddings in {other:?}"),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The tensors of a `model.safetensors`, read one by one from the file
+/// (8-byte header length, a JSON header of names, dtypes, shapes and byte
+/// ranges, then the data).
+struct SafeTensorsFile {
+    path: std::path::PathBuf,
+    data_start: u64,
+    entries: HashMap<String, Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    dtype: String,
+    shape: Vec<usize>,
+    data_offsets: (u64, u64),
+}
+
+fn dtype_of(name: &str) -> Result<DType> {
+    Ok(match name {
+        "F16" => DType::F16,
+        "BF16" => DType::BF16,
+        "F32" => DType::F32,
+        other => anyhow::bail!("model.safetensors: tensors in {other} are not read"),
+    })
+}
+
+impl SafeTensorsFile {
+    fn open(path: &Path) -> Result<Self> {
+        use std::io::Read;
+        let mut file =
+            std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let mut len = [0u8; 8];
+        file.read_exact(&mut len)?;
+        let len = u64::from_le_bytes(len);
+        ensure!(
+            len < 100 << 20,
+            "model.safetensors: a header of {len} bytes"
+        );
+        let mut header = vec![0u8; len as usize];
+        file.read_exact(&mut header)?;
+        let mut entries: HashMap<String, serde_json::Value> =
+            serde_json::from_slice(&header).context("model.safetensors: the header is not JSON")?;
+        entries.remove("__metadata__");
+        let entries = entries
+            .into_iter()
+            .map(|(k, v)| Ok((k, serde_json::from_value(v)?)))
+            .collect::<Result<HashMap<String, Entry>>>()
+            .context("model.safetensors: a tensor's header")?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            data_start: 8 + len,
+            entries,
+        })
+    }
+
+    fn entry(&self, name: &str) -> Result<&Entry> {
+        self.entries
+            .get(name)
+            .with_context(|| format!("model.safetensors: no tensor {name}"))
+    }
+
+    /// One tensor, read whole.
+    fn tensor(&self, name: &str) -> Result<Tensor> {
+        use std::io::{Read, Seek, SeekFrom};
+        let e = self.entry(name)?;
+        let dtype = dtype_of(&e.dtype)?;
+        let (begin, end) = e.data_offsets;
+        let bytes = usize::try_from(end.saturating_sub(begin))?;
+        let expected = e.shape.iter().product::<usize>() * dtype.size_in_bytes();
+        ensure!(
+            bytes == expected,
+            "model.safetensors: {name} has {bytes} bytes, not {expected}"
+        );
+        let mut file = std::fs::File::open(&self.path)?;
+        file.seek(SeekFrom::Start(self.data_start + begin))?;
+        let mut data = vec![0u8; bytes];
+        file.read_exact(&mut data)?;
+        Ok(Tensor::from_raw_buffer(
+            &data,
+            dtype,
+            &e.shape,
+            &Device::Cpu,
+        )?)
+    }
+
+    /// The word table, left in the file.
+    fn word_table(&self, name: &str) -> Result<WordTable> {
+        let e = self.entry(name)?;
+        let dtype = dtype_of(&e.dtype)?;
+        let &[rows, hidden] = e.shape.as_slice() else {
+            anyhow::bail!("model.safetensors: {name} is not a matrix");
+        };
+        let bytes = e.data_offsets.1.saturating_sub(e.data_offsets.0);
+        ensure!(
+            bytes == (rows * hidden * dtype.size_in_bytes()) as u64,
+            "model.safetensors: {name} is not {rows} × {hidden}"
+        );
+        Ok(WordTable {
+            file: std::sync::Mutex::new(std::fs::File::open(&self.path)?),
+            offset: self.data_start + e.data_offsets.0,
+            dtype,
+            rows,
+            hidden,
+        })
+    }
+}
+
 struct Weights {
-    tensors: HashMap<String, Tensor>,
+    file: SafeTensorsFile,
 }
 
 impl Weights {
     fn take(&mut self, name: &str) -> Result<Tensor> {
-        let t = self
-            .tensors
-            .remove(name)
-            .with_context(|| format!("model.safetensors: no tensor {name}"))?;
-        Ok(t.to_dtype(DType::F32)?)
+        Ok(self.file.tensor(name)?.to_dtype(DType::F32)?)
     }
 
     fn linear(&mut self, prefix: &str) -> Result<Linear> {
@@ -114,18 +271,14 @@ impl Bert {
         );
 
         let weights_path = dir.join("model.safetensors");
-        let tensors = candle_core::safetensors::load(&weights_path, &Device::Cpu)
+        let file = SafeTensorsFile::open(&weights_path)
             .with_context(|| format!("loading {}", weights_path.display()))?;
-        let mut w = Weights { tensors };
-
-        let word = w
-            .tensors
-            .remove("embeddings.word_embeddings.weight")
-            .context("model.safetensors: no word embeddings")?;
+        let word = file.word_table("embeddings.word_embeddings.weight")?;
         ensure!(
-            word.dim(1)? == config.hidden_size,
+            word.hidden == config.hidden_size,
             "word embeddings are not hidden_size wide"
         );
+        let mut w = Weights { file };
         let position = w.take("embeddings.position_embeddings.weight")?;
         let token_type = w.take("embeddings.token_type_embeddings.weight")?.get(0)?;
         let emb_norm = w.norm("embeddings.LayerNorm")?;
@@ -188,12 +341,7 @@ impl Bert {
         let n = batch * len;
         let dev = Device::Cpu;
 
-        let ids_t = Tensor::from_slice(ids, n, &dev)?;
-        let x = self
-            .word
-            .index_select(&ids_t, 0)?
-            .to_dtype(DType::F32)?
-            .reshape((batch, len, h))?;
+        let x = Tensor::from_vec(self.word.rows(ids)?, (batch, len, h), &dev)?;
         let x = x
             .broadcast_add(&self.position.narrow(0, 0, len)?)?
             .broadcast_add(&self.token_type)?
