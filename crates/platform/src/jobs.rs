@@ -87,6 +87,8 @@ pub struct Job {
     pub payload: String,
     pub attempts: i64,
     pub max_attempts: i64,
+    /// When it became due.
+    pub run_at: Timestamp,
 }
 
 impl Job {
@@ -109,12 +111,12 @@ pub async fn claim_for(db: &Db, lock_for: Duration) -> StoreResult<Option<Job>> 
            select id from jobs where done_at is null and failed_at is null and run_at <= $2 \
            and (locked_until is null or locked_until < $2) \
            order by run_at, id limit 1) \
-         returning id, kind, payload, attempts, max_attempts",
+         returning id, kind, payload, attempts, max_attempts, run_at",
         "update jobs set locked_until = $1, attempts = attempts + 1 where id = (\
            select id from jobs where done_at is null and failed_at is null and run_at <= $2 \
            and (locked_until is null or locked_until < $2) \
            order by run_at, id limit 1 for update skip locked) \
-         returning id, kind, payload, attempts, max_attempts",
+         returning id, kind, payload, attempts, max_attempts, run_at",
     );
     let job: Option<Job> = sqlx::query_as(query)
         .bind(now.plus(lock_for))
@@ -123,6 +125,65 @@ pub async fn claim_for(db: &Db, lock_for: Duration) -> StoreResult<Option<Job>> 
         .await?;
     tx.commit().await?;
     Ok(job)
+}
+
+/// Claims up to `n` due jobs at once, reserving them for `lock_for` (one
+/// statement and one commit for the lot: a queue read job by job rescans the
+/// index past the entries its own updates left behind).
+///
+/// `from`: only jobs due at or after this (see [`Runner::run_batch`]); the
+/// queue's index then starts past the entries of jobs done before it, which a
+/// busy queue leaves behind faster than vacuum removes them.
+pub async fn claim_batch(
+    db: &Db,
+    lock_for: Duration,
+    n: usize,
+    from: Option<Timestamp>,
+) -> StoreResult<Vec<Job>> {
+    let now = Timestamp::now();
+    let mut tx = db.begin().await?;
+    let query = tx.pick(
+        "update jobs set locked_until = $1, attempts = attempts + 1 where id in (\
+           select id from jobs where done_at is null and failed_at is null and run_at <= $2 \
+           and run_at >= $4 and (locked_until is null or locked_until < $2) \
+           order by run_at, id limit $3) \
+         returning id, kind, payload, attempts, max_attempts, run_at",
+        "update jobs set locked_until = $1, attempts = attempts + 1 where id in (\
+           select id from jobs where done_at is null and failed_at is null and run_at <= $2 \
+           and run_at >= $4 and (locked_until is null or locked_until < $2) \
+           order by run_at, id limit $3 for update skip locked) \
+         returning id, kind, payload, attempts, max_attempts, run_at",
+    );
+    let mut jobs: Vec<Job> = sqlx::query_as(query)
+        .bind(now.plus(lock_for))
+        .bind(now)
+        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+        .bind(from.unwrap_or(Timestamp(chrono::DateTime::<chrono::Utc>::MIN_UTC)))
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    jobs.sort_by_key(|j| j.id);
+    Ok(jobs)
+}
+
+/// Marks jobs done, in one statement.
+pub async fn complete_many(db: &Db, ids: &[i64]) -> StoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "update jobs set done_at = $1, locked_until = null, last_error = null where id in ({})",
+        list.join(", ")
+    );
+    let mut tx = db.begin().await?;
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(Timestamp::now());
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Marks a job done.
@@ -228,11 +289,27 @@ pub struct Runner {
     metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
     lock_for: Duration,
     workers: usize,
+    /// Where the next claim starts (see [`Runner::run_batch`]).
+    floor: std::sync::Arc<std::sync::Mutex<Floor>>,
 }
+
+/// The earliest due time still worth looking from, and when the whole queue
+/// was last looked at.
+#[derive(Debug)]
+struct Floor {
+    from: Option<Timestamp>,
+    full_scan: std::time::Instant,
+}
+
+/// How often a claim looks at the whole queue: a job claimed by a node that
+/// died before its due time passed the floor is found again within this.
+const FULL_SCAN_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Jobs run at once by one node, by default: notifications wait on the SMTP
 /// server's answers, so a few run side by side.
 pub const WORKERS: usize = 4;
+/// Jobs claimed at once per worker.
+const BATCH_PER_WORKER: usize = 8;
 
 impl Default for Runner {
     fn default() -> Self {
@@ -241,6 +318,10 @@ impl Default for Runner {
             metrics: None,
             lock_for: LOCK_FOR,
             workers: WORKERS,
+            floor: std::sync::Arc::new(std::sync::Mutex::new(Floor {
+                from: None,
+                full_scan: std::time::Instant::now(),
+            })),
         }
     }
 }
@@ -281,13 +362,10 @@ impl Runner {
         self
     }
 
-    /// Runs one due job, if any; true when one ran (successfully or not). A
-    /// handler that panics fails its job (retried later) and the runner goes on.
-    pub async fn run_one(&self, db: &Db) -> StoreResult<bool> {
+    /// Runs one job's handler. A handler that panics fails its job (retried
+    /// later) and the runner goes on.
+    async fn handle(&self, job: &Job) -> JobResult {
         use futures_util::FutureExt;
-        let Some(job) = claim_for(db, self.lock_for).await? else {
-            return Ok(false);
-        };
         let result = match self.handlers.get(&job.kind) {
             Some(h) => std::panic::AssertUnwindSafe(h(job.clone()))
                 .catch_unwind()
@@ -298,7 +376,15 @@ impl Runner {
         if let Some(m) = &self.metrics {
             m.job(&job.kind, result.is_ok());
         }
-        match result {
+        result
+    }
+
+    /// Runs one due job, if any; true when one ran (successfully or not).
+    pub async fn run_one(&self, db: &Db) -> StoreResult<bool> {
+        let Some(job) = claim_for(db, self.lock_for).await? else {
+            return Ok(false);
+        };
+        match self.handle(&job).await {
             Ok(()) => complete(db, job.id).await?,
             Err(e) => {
                 tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
@@ -308,37 +394,92 @@ impl Runner {
         Ok(true)
     }
 
+    /// Claims a batch of due jobs, runs them `workers` at once, then marks
+    /// the ones that succeeded done together (those that failed are retried
+    /// later, one by one); how many ran.
+    ///
+    /// Claims start from the earliest due time of the previous batch: what
+    /// is due before it was claimed then (by this node or another), so the
+    /// claim does not wade through the index entries of finished jobs. Every
+    /// [`FULL_SCAN_EVERY`], and whenever a claim from the floor finds
+    /// nothing, the whole queue is looked at.
+    pub async fn run_batch(&self, db: &Db) -> StoreResult<usize> {
+        use futures_util::StreamExt;
+        let from = {
+            let mut floor = self.floor.lock().unwrap_or_else(|e| e.into_inner());
+            if floor.full_scan.elapsed() >= FULL_SCAN_EVERY {
+                floor.from = None;
+                floor.full_scan = std::time::Instant::now();
+            }
+            floor.from
+        };
+        let n = self.workers * BATCH_PER_WORKER;
+        let mut jobs = claim_batch(db, self.lock_for, n, from).await?;
+        if jobs.is_empty() && from.is_some() {
+            jobs = claim_batch(db, self.lock_for, n, None).await?;
+        }
+        {
+            let mut floor = self.floor.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(earliest) = jobs.iter().map(|j| j.run_at).min() {
+                floor.from = Some(earliest);
+            } else {
+                floor.from = None;
+                floor.full_scan = std::time::Instant::now();
+            }
+        }
+        let results: Vec<(Job, JobResult)> = futures_util::stream::iter(jobs)
+            .map(|job| async move {
+                let result = self.handle(&job).await;
+                (job, result)
+            })
+            .buffer_unordered(self.workers)
+            .collect()
+            .await;
+        let mut done = Vec::with_capacity(results.len());
+        for (job, result) in &results {
+            match result {
+                Ok(()) => done.push(job.id),
+                Err(e) => {
+                    tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
+                    fail(db, job, e).await?;
+                }
+            }
+        }
+        complete_many(db, &done).await?;
+        Ok(results.len())
+    }
+
     /// Runs due jobs until none is left (tests, and the `jobs run` command).
     pub async fn drain(&self, db: &Db) -> StoreResult<usize> {
         let mut n = 0;
-        while self.run_one(db).await? {
-            n += 1;
+        loop {
+            let ran = self.run_batch(db).await?;
+            if ran == 0 {
+                return Ok(n);
+            }
+            n += ran;
         }
-        Ok(n)
     }
 
-    /// Runs jobs in the background until the runtime stops, `workers` at
-    /// once: due jobs at once, then a look every `idle` when the queue is
-    /// empty. A worker that stops (a panic outside a handler) is logged and
-    /// replaced.
+    /// Runs jobs in the background until the runtime stops: batches of due
+    /// jobs, `workers` at once, then a look every `idle` when the queue is
+    /// empty. A loop that stops (a panic outside a handler) is logged and
+    /// started again.
     pub fn spawn(self, db: Db, idle: std::time::Duration) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            let mut workers = tokio::task::JoinSet::new();
-            for _ in 0..self.workers {
-                workers.spawn(self.clone().work(db.clone(), idle));
-            }
-            while let Some(ended) = workers.join_next().await {
-                tracing::error!(error = ?ended.err(), "a job worker stopped; starting another");
-                workers.spawn(self.clone().work(db.clone(), idle));
+            loop {
+                let ended = tokio::spawn(self.clone().work(db.clone(), idle)).await;
+                tracing::error!(error = ?ended.err(), "the job loop stopped; starting it again");
+                tokio::time::sleep(idle).await;
             }
         })
     }
 
     async fn work(self, db: Db, idle: std::time::Duration) {
         loop {
-            match self.run_one(&db).await {
-                Ok(true) => {}
-                Ok(false) => tokio::time::sleep(idle).await,
+            match self.run_batch(&db).await {
+                Ok(n) if n > 0 => {}
+                Ok(_) => tokio::time::sleep(idle).await,
                 Err(e) => {
                     tracing::error!(error = %e, "job queue unavailable");
                     tokio::time::sleep(idle * 4).await;

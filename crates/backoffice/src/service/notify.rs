@@ -156,11 +156,12 @@ async fn compose(platform: &Platform, job: &Job) -> Result<Option<Mail>, String>
 }
 
 async fn send(platform: &Platform, job: &Job) -> JobResult {
-    let Some(mail) = compose(platform, job).await? else {
-        return Ok(());
-    };
+    // Without an SMTP server there is nothing to compose a message for.
     let Some(cfg) = &platform.config.smtp else {
         tracing::info!(job = job.id, kind = %job.kind, "no SMTP server configured: notification not sent");
+        return Ok(());
+    };
+    let Some(mail) = compose(platform, job).await? else {
         return Ok(());
     };
     let message = Message::builder()

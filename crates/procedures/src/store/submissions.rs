@@ -92,25 +92,29 @@ pub async fn by_idempotency_keys(
     if keys.is_empty() {
         return Ok(out);
     }
-    let mut residents: Vec<i64> = keys.iter().map(|k| k.0).collect();
-    residents.sort_unstable();
-    residents.dedup();
+    // Exact pairs, each one probe of the unique index: a list of residents
+    // times a list of keys read every application of those residents (an
+    // agent filing for many has thousands) and grew with the batch squared.
+    let pairs: Vec<String> = (0..keys.len())
+        .map(|i| {
+            format!(
+                "(resident_id = ${} and idempotency_key = ${})",
+                2 * i + 1,
+                2 * i + 2
+            )
+        })
+        .collect();
     let sql = format!(
         concat!(
             "select ",
             application_columns!(),
-            ", idempotency_key, request_hash from applications \
-             where resident_id in ({}) and idempotency_key in ({})"
+            ", idempotency_key, request_hash from applications where {}"
         ),
-        list(residents.len(), 1),
-        list(keys.len(), residents.len() + 1)
+        pairs.join(" or ")
     );
     let mut q = sqlx::query(AssertSqlSafe(sql));
-    for r in &residents {
-        q = q.bind(*r);
-    }
-    for k in keys {
-        q = q.bind(k.1.to_string());
+    for (resident, key) in keys {
+        q = q.bind(*resident).bind(key.to_string());
     }
     for row in q.fetch_all(&mut **tx).await? {
         let app = Application::from_row(&row)?;
