@@ -45,7 +45,15 @@ pub fn load_encoder(dir: &Path) -> anyhow::Result<Arc<dyn Encoder>> {
 
 /// Loads the model in `dir`.
 fn load(dir: &Path) -> anyhow::Result<Arc<dyn Encoder>> {
-    let embedder = embed::Embedder::load(dir)?;
+    // Passages are embedded 512 padded tokens at a time (two of 256): a
+    // server keeps its memory low, and the index is built once per change.
+    let embedder = embed::Embedder::load_with(
+        dir,
+        embed::EmbedderConfig {
+            batch_tokens: 512,
+            ..embed::EmbedderConfig::default()
+        },
+    )?;
     Ok(Arc::new(E5 {
         name: "multilingual-e5-small".to_string(),
         embedder,
