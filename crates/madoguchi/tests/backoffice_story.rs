@@ -548,3 +548,68 @@ async fn an_absent_approver_can_delegate_and_the_record_says_so() {
     );
     t.finish().await;
 }
+
+/// Staff starting the review of applications while their residents withdraw
+/// them, all at once: every request gets its answer (200, or 409 for the one
+/// that came second), never a 500. Both paths lock the application before the
+/// audit chain's head (one lock order everywhere): when `review::act` took
+/// the head first, PostgreSQL broke the resulting deadlocks by failing one
+/// side with an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn review_and_withdrawal_at_once_never_deadlock() {
+    for backend in backends() {
+        let t = TestApp::with_demo(backend).await;
+        let hs: i64 =
+            sqlx::query_scalar("select id from procedures where code = 'mie-hs-entrance'")
+                .fetch_one(t.app.platform.db.pool())
+                .await
+                .unwrap();
+        let mut resident = t.client();
+        resident
+            .api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
+            .await;
+        let mut ids = Vec::new();
+        for i in 0..24 {
+            let res = resident
+                .send_json(
+                    Method::POST,
+                    &format!("/api/v1/procedures/{hs}/applications"),
+                    &json!({"answers": hs_answers(), "submit": true}),
+                    &[("Idempotency-Key", &format!("lock-order-{i}"))],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+            ids.push(res.json()["id"].as_i64().unwrap());
+        }
+        let mut staff = t.client();
+        staff
+            .api_sign_in("hs.staff@pref.mie.example.jp", DEMO_PASSWORD, "staff")
+            .await;
+        let mut tasks = Vec::new();
+        for id in ids {
+            let v = version(&mut staff, id).await;
+            let (mut s, mut r) = (staff.clone(), resident.clone());
+            tasks.push(tokio::spawn(async move {
+                let (act_uri, act) = (
+                    format!("/api/v1/staff/applications/{id}/actions"),
+                    json!({"action": "start_review", "version": v}),
+                );
+                let (withdraw_uri, empty) =
+                    (format!("/api/v1/applications/{id}/withdraw"), json!({}));
+                let (a, w) = tokio::join!(
+                    s.post_json(&act_uri, &act),
+                    r.post_json(&withdraw_uri, &empty)
+                );
+                (a.status.as_u16(), a.text(), w.status.as_u16(), w.text())
+            }));
+        }
+        for task in tasks {
+            let (a, at, w, wt) = task.await.unwrap();
+            assert!(matches!(a, 200 | 409), "start_review: {a} {at}");
+            assert!(matches!(w, 200 | 409), "withdraw: {w} {wt}");
+        }
+        let (code, out) = audit_verify(&t);
+        assert_eq!(code, 0, "{out}");
+        t.finish().await;
+    }
+}

@@ -122,3 +122,37 @@ async fn healthz_names_a_part_that_is_down() {
     assert_eq!(c.get("/healthz").await.status, StatusCode::OK);
     t.finish().await;
 }
+
+/// Maintenance (run every few minutes by the node holding its lease) purges
+/// expired sessions and old rate-limit counters.
+#[tokio::test]
+async fn maintenance_purges_what_has_expired() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    let db = &t.app.platform.db;
+    let mut api = t.client();
+    api.api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
+        .await;
+    platform::ratelimit::Shared::hit(db, "test:old", std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+    };
+    // Age them: the session expired an hour ago, the counter is two days old.
+    sqlx::query("update sessions set expires_at = '2000-01-01T00:00:00.000000Z'")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    sqlx::query("update rate_limits set window_start = '2000-01-01T00:00:00.000000Z'")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert!(count("select count(*) from sessions").await > 0);
+    madoguchi::background::maintain(&t.app.platform).await;
+    assert_eq!(count("select count(*) from sessions").await, 0);
+    assert_eq!(count("select count(*) from rate_limits").await, 0);
+    t.finish().await;
+}
