@@ -1,24 +1,15 @@
-//! `madoguchi-bench submissions`: complete high-school applications submitted
-//! over HTTP (the JSON API, one request per application with an
-//! `Idempotency-Key`) by N concurrent clients, against SQLite and PostgreSQL.
-//!
-//! For each backend it prints throughput, latency percentiles and errors, the
-//! count of applications in the database against the count acknowledged, and
-//! the raw ceiling of that database measured in the same run: single 2 KB row
-//! INSERTs, one per transaction, durable (SQLite WAL `synchronous=FULL`,
-//! PostgreSQL `synchronous_commit=on`).
-//!
-//! Build it in release: `cargo run --release -p madoguchi-bench -- submissions`.
-//! The server runs in this process on its own runtime; the clients run on
-//! another, over loopback TCP.
+//! `madoguchi-bench`: the benchmarks (`--help` lists them). `submissions`
+//! and `window` drive real `madoguchi serve` processes (see
+//! `submissions.rs`); `inbox`, `faq` and `opendata` run the server in this
+//! process on its own runtime, with the clients on another, over loopback
+//! TCP. Build in release: `scripts/bench` (or `cargo run --release -p
+//! madoguchi-bench -- …` after `cargo build --release -p madoguchi`).
 
 #![allow(
     clippy::indexing_slicing,
     reason = "a benchmark command run by developers on data it generates: indices are taken modulo the length of non-empty lists or are percentiles of non-empty samples"
 )]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -26,9 +17,11 @@ use clap::{Parser, Subcommand};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use platform::db::{Backend, Db};
+use platform::db::Backend;
 
 mod opendata;
+mod processes;
+mod submissions;
 mod support;
 
 use support::{Scratch, urlencode, with_scratch};
@@ -42,22 +35,40 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Submissions over HTTP with concurrent clients, on SQLite and PostgreSQL.
+    /// Submissions over HTTP to real `serve` processes with concurrent
+    /// clients, on SQLite and PostgreSQL (and two nodes behind haproxy).
     Submissions {
-        /// Concurrent clients.
-        #[arg(long, default_value_t = 32)]
-        clients: usize,
-        /// Seconds of measured load per backend (after a warm-up).
+        /// Concurrent clients, one measurement per value.
+        #[arg(long, value_delimiter = ',', default_value = "32,64")]
+        clients: Vec<usize>,
+        /// Seconds of measured load per run (after a warm-up).
         #[arg(long, default_value_t = 10)]
         seconds: u64,
-        /// Seconds of warm-up per backend.
+        /// Seconds of warm-up per run.
         #[arg(long, default_value_t = 2)]
         warmup: u64,
+        /// Measured runs per backend and client count (medians are reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Nodes: 1, or more behind haproxy (PostgreSQL only).
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
         /// PostgreSQL server to create a scratch database on; `none` to skip.
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
         postgres: String,
         /// Only these backends (sqlite, postgres).
         #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+        backends: Vec<String>,
+    },
+    /// The high-school window: N applications through the API as fast as the clients go.
+    Window {
+        #[arg(long, default_value_t = 17_000)]
+        applications: usize,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+        postgres: String,
+        #[arg(long, value_delimiter = ',', default_value = "sqlite")]
         backends: Vec<String>,
     },
     /// The staff inbox over HTTP with many applications: first, deep and filtered pages, counts.
@@ -117,11 +128,13 @@ fn main() -> anyhow::Result<()> {
             clients,
             seconds,
             warmup,
+            runs,
+            nodes,
             postgres,
             backends,
         } => {
             println!(
-                "madoguchi-bench submissions: {clients} clients, {warmup} s warm-up, {seconds} s measured per backend"
+                "madoguchi-bench submissions: {clients:?} clients, {runs} runs of {warmup} s warm-up + {seconds} s measured, {nodes} node(s)"
             );
             println!(
                 "machine: {} cores",
@@ -129,20 +142,41 @@ fn main() -> anyhow::Result<()> {
                     .map(|n| n.get())
                     .unwrap_or(0)
             );
+            let opts = submissions::Options {
+                clients,
+                warmup: Duration::from_secs(warmup),
+                measure: Duration::from_secs(seconds),
+                runs: runs.max(1),
+                nodes: nodes.max(1),
+            };
             for b in backends {
                 let backend = match b.as_str() {
-                    "sqlite" => Backend::Sqlite,
+                    "sqlite" if opts.nodes == 1 => Backend::Sqlite,
+                    "sqlite" => {
+                        println!("(SQLite runs on one node: several nodes share PostgreSQL)");
+                        continue;
+                    }
                     "postgres" if postgres != "none" => Backend::Postgres,
                     "postgres" => continue,
                     other => anyhow::bail!("unknown backend {other}"),
                 };
-                run_backend(
-                    backend,
-                    &postgres,
-                    clients,
-                    Duration::from_secs(warmup),
-                    Duration::from_secs(seconds),
-                )?;
+                submissions::submissions(backend, &postgres, &opts)?;
+            }
+            Ok(())
+        }
+        Command::Window {
+            applications,
+            clients,
+            postgres,
+            backends,
+        } => {
+            for b in backends {
+                let backend = match b.as_str() {
+                    "sqlite" => Backend::Sqlite,
+                    "postgres" => Backend::Postgres,
+                    other => anyhow::bail!("unknown backend {other}"),
+                };
+                submissions::window(backend, &postgres, applications, clients)?;
             }
             Ok(())
         }
@@ -229,7 +263,7 @@ fn inbox_bench(
         let (hs, org, section, form): (i64, i64, i64, i64) =
             sqlx::query_as("select id, organisation_id, section_id, current_form_id from procedures where code = 'mie-hs-entrance'").fetch_one(db.pool()).await?;
         let resident = platform::accounts::insert_resident(db, "inbox-bench@example.jp", None, "").await?;
-        let answers = String::from_utf8(body(0).to_vec())?;
+        let answers = String::from_utf8(submissions::body(0).to_vec())?;
         let answers: serde_json::Value = serde_json::from_str(&answers)?;
         let answers = answers["answers"].to_string();
         let mut handles = Vec::new();
@@ -345,307 +379,6 @@ fn inbox_bench(
     })?;
     server_rt.block_on(app.platform.db.close());
     Ok(())
-}
-
-fn run_backend(
-    backend: Backend,
-    pg_admin: &str,
-    clients: usize,
-    warmup: Duration,
-    measure: Duration,
-) -> anyhow::Result<()> {
-    with_scratch(backend, pg_admin, |server_rt, client_rt, scratch| {
-        bench_on(
-            server_rt, client_rt, backend, scratch, clients, warmup, measure,
-        )
-    })
-}
-
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the run's parameters, each a setting of the benchmark"
-)]
-fn bench_on(
-    server_rt: &tokio::runtime::Runtime,
-    client_rt: &tokio::runtime::Runtime,
-    backend: Backend,
-    scratch: &Scratch,
-    clients: usize,
-    warmup: Duration,
-    measure: Duration,
-) -> anyhow::Result<()> {
-    println!("\n== {backend:?} ==");
-    let config = platform::config::Config {
-        data_dir: scratch.dir.clone(),
-        database_url: Some(platform::config::Secret::new(scratch.url.clone())),
-        db_max_connections: 16,
-        ..Default::default()
-    };
-    // The server: the whole app with the demo data, on a real socket.
-    let (app, base, procedure, tokens) = server_rt.block_on(async {
-        let app = madoguchi::app::build(config).await?;
-        madoguchi::demo::load(&app.platform.db).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(madoguchi::app::serve(
-            app.clone(),
-            listener,
-            std::future::pending(),
-        ));
-        let db = &app.platform.db;
-        let procedure: i64 =
-            sqlx::query_scalar("select id from procedures where code = 'mie-hs-entrance'")
-                .fetch_one(db.pool())
-                .await?;
-        // One resident and API token per client (accounts made directly: sign-in is not what is measured).
-        let mut tokens = Vec::new();
-        for i in 0..clients {
-            let r =
-                platform::accounts::insert_resident(db, &format!("bench{i}@example.jp"), None, "")
-                    .await?;
-            tokens.push(
-                platform::session::create(
-                    db,
-                    platform::session::Principal::Resident(r.id),
-                    platform::session::SessionKind::Api,
-                )
-                .await?,
-            );
-        }
-        Ok::<_, anyhow::Error>((app, base, procedure, tokens))
-    })?;
-
-    // The database's raw ceiling, measured now, on the same database.
-    let raw = server_rt.block_on(raw_insert_ceiling(
-        &app.platform.db,
-        1,
-        Duration::from_secs(3),
-    ))?;
-    let raw_n = server_rt.block_on(raw_insert_ceiling(
-        &app.platform.db,
-        clients,
-        Duration::from_secs(3),
-    ))?;
-    println!(
-        "raw ceiling: single 2 KB row INSERT per durable commit: {raw:.0}/s with 1 client, {raw_n:.0}/s with {clients} clients"
-    );
-
-    let before: i64 = server_rt.block_on(count(&app.platform.db))?;
-    let stats = client_rt.block_on(load(&base, procedure, &tokens, warmup, measure))?;
-    let after: i64 = server_rt.block_on(count(&app.platform.db))?;
-    let in_db = after - before;
-    let secs = measure.as_secs_f64();
-    let mut lat = stats.latencies_measured.clone();
-    lat.sort_unstable();
-    let pct = |p: f64| -> f64 {
-        if lat.is_empty() {
-            return 0.0;
-        }
-        let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
-        lat[i] as f64 / 1000.0
-    };
-    println!(
-        "submissions: {} acknowledged in {:.1} s = {:.0}/s; latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; errors {}",
-        stats.measured_ok,
-        secs,
-        stats.measured_ok as f64 / secs,
-        pct(0.50),
-        pct(0.90),
-        pct(0.99),
-        pct(1.0),
-        stats.errors
-    );
-    println!(
-        "durability check: {} applications in the database, {} acknowledged (warm-up included): {}",
-        in_db,
-        stats.total_ok,
-        if in_db == stats.total_ok as i64 {
-            "equal"
-        } else {
-            "DIFFERENT"
-        }
-    );
-    println!(
-        "ratio: {:.2} of the raw {clients}-client single-row insert ceiling (each submission writes 4 rows: application, \
-         history event, audit record, outbox job; batches share the receipt-counter and audit-head updates and one commit)",
-        (stats.measured_ok as f64 / secs) / raw_n.max(1.0)
-    );
-    if let Some(e) = &stats.first_error {
-        println!("first error: {e}");
-    }
-    server_rt.block_on(app.platform.db.close());
-    Ok(())
-}
-
-async fn count(db: &Db) -> anyhow::Result<i64> {
-    Ok(
-        sqlx::query_scalar("select count(*) from applications where status = 'submitted'")
-            .fetch_one(db.pool())
-            .await?,
-    )
-}
-
-/// Durable single-row inserts of a 2 KB row per transaction by `clients`
-/// concurrent writers for `dur`; rows per second.
-async fn raw_insert_ceiling(db: &Db, clients: usize, dur: Duration) -> anyhow::Result<f64> {
-    sqlx::raw_sql("create table if not exists bench_raw (id bigint, payload text)")
-        .execute(db.pool())
-        .await?;
-    let payload: Arc<String> = Arc::new("x".repeat(2048));
-    let stop = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
-    let mut handles = Vec::new();
-    for c in 0..clients {
-        let (db, payload, stop, done) = (db.clone(), payload.clone(), stop.clone(), done.clone());
-        handles.push(tokio::spawn(async move {
-            let mut i = 0i64;
-            while !stop.load(Ordering::Relaxed) {
-                let mut tx = db.begin().await?;
-                sqlx::query("insert into bench_raw (id, payload) values ($1, $2)")
-                    .bind(c as i64 * 1_000_000_000 + i)
-                    .bind(payload.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                done.fetch_add(1, Ordering::Relaxed);
-                i += 1;
-            }
-            Ok::<_, anyhow::Error>(())
-        }));
-    }
-    tokio::time::sleep(dur).await;
-    stop.store(true, Ordering::Relaxed);
-    for h in handles {
-        h.await??;
-    }
-    let rate = done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
-    sqlx::raw_sql("drop table bench_raw")
-        .execute(db.pool())
-        .await?;
-    Ok(rate)
-}
-
-#[derive(Default)]
-struct Stats {
-    latencies_measured: Vec<u64>,
-    measured_ok: u64,
-    total_ok: u64,
-    errors: u64,
-    first_error: Option<String>,
-}
-
-fn body(n: u64) -> Bytes {
-    let answers = serde_json::json!({
-        "name": {"family": "三重", "given": format!("太郎{n}"), "family_kana": "みえ", "given_kana": "たろう"},
-        "birth_date": "平成22年4月1日",
-        "address": {"prefecture": "三重県", "city": "津市広明町13番地", "building": ""},
-        "phone": "059-224-3070",
-        "junior_high": "津市立西橋内中学校",
-        "school": "tsu",
-        "department": "general",
-        "selection": "early",
-        "guardian_name": {"family": "三重", "given": "花子", "family_kana": "ミエ", "given_kana": "ハナコ"},
-        "guardian_relationship": "mother",
-        "agree": true
-    });
-    // A `Value` always serialises.
-    Bytes::from(
-        serde_json::to_vec(&serde_json::json!({"answers": answers, "submit": true}))
-            .unwrap_or_default(),
-    )
-}
-
-async fn load(
-    base: &str,
-    procedure: i64,
-    tokens: &[String],
-    warmup: Duration,
-    measure: Duration,
-) -> anyhow::Result<Stats> {
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(tokens.len())
-        .build_http();
-    let uri: hyper::Uri = format!("{base}/api/v1/procedures/{procedure}/applications").parse()?;
-    let t0 = Instant::now();
-    let measure_from = t0 + warmup;
-    let measure_until = measure_from + measure;
-    let mut handles = Vec::new();
-    for (c, token) in tokens.iter().enumerate() {
-        let (client, uri, token) = (client.clone(), uri.clone(), token.clone());
-        handles.push(tokio::spawn(async move {
-            let mut s = Stats::default();
-            let mut n = 0u64;
-            loop {
-                let now = Instant::now();
-                if now >= measure_until {
-                    break;
-                }
-                n += 1;
-                let Ok(req) = hyper::Request::post(uri.clone())
-                    .header("content-type", "application/json")
-                    .header("authorization", format!("Bearer {token}"))
-                    .header("idempotency-key", format!("bench-{c}-{n}"))
-                    .body(Full::new(body(n)))
-                else {
-                    s.first_error
-                        .get_or_insert_with(|| "the request could not be built".into());
-                    break;
-                };
-                let sent = Instant::now();
-                let res = client.request(req).await;
-                let elapsed = sent.elapsed().as_micros() as u64;
-                let ok = match res {
-                    Ok(r) => {
-                        let status = r.status();
-                        let bytes = r
-                            .into_body()
-                            .collect()
-                            .await
-                            .map(|b| b.to_bytes())
-                            .unwrap_or_default();
-                        if status == hyper::StatusCode::CREATED {
-                            true
-                        } else {
-                            if s.first_error.is_none() {
-                                s.first_error =
-                                    Some(format!("{status}: {}", String::from_utf8_lossy(&bytes)));
-                            }
-                            false
-                        }
-                    }
-                    Err(e) => {
-                        if s.first_error.is_none() {
-                            s.first_error = Some(e.to_string());
-                        }
-                        false
-                    }
-                };
-                if ok {
-                    s.total_ok += 1;
-                    if sent >= measure_from && sent < measure_until {
-                        s.measured_ok += 1;
-                        s.latencies_measured.push(elapsed);
-                    }
-                } else {
-                    s.errors += 1;
-                }
-            }
-            s
-        }));
-    }
-    let mut all = Stats::default();
-    for h in handles {
-        let s = h.await?;
-        all.latencies_measured.extend(s.latencies_measured);
-        all.measured_ok += s.measured_ok;
-        all.total_ok += s.total_ok;
-        all.errors += s.errors;
-        if all.first_error.is_none() {
-            all.first_error = s.first_error;
-        }
-    }
-    Ok(all)
 }
 
 /// `madoguchi-bench faq`: see [`Command::Faq`].
