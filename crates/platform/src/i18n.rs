@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// A language the product speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Lang {
     #[default]
     Ja,
@@ -76,6 +76,10 @@ pub struct LocaleSource {
 pub struct Catalogue {
     ja: HashMap<String, String>,
     en: HashMap<String, String>,
+    /// Keys asked for that have no text in the language asked (a page would
+    /// show the key, or Japanese on an English page): logged once each, and
+    /// read by the tests, which fail on any.
+    missing: std::sync::Mutex<std::collections::BTreeSet<(Lang, String)>>,
 }
 
 impl Catalogue {
@@ -110,11 +114,25 @@ impl Catalogue {
             Lang::Ja => &self.ja,
             Lang::En => &self.en,
         };
-        primary
-            .get(key)
-            .or_else(|| self.ja.get(key))
-            .map(String::as_str)
-            .unwrap_or(key)
+        if let Some(text) = primary.get(key) {
+            return text;
+        }
+        self.note_missing(lang, key);
+        self.ja.get(key).map(String::as_str).unwrap_or(key)
+    }
+
+    fn note_missing(&self, lang: Lang, key: &str) {
+        let mut missing = self.missing.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded: keys come from code, but a bug could build them from input.
+        if missing.len() < 1000 && missing.insert((lang, key.to_string())) {
+            tracing::warn!(lang = lang.code(), key, "no text for a message key");
+        }
+    }
+
+    /// The keys asked for without a text in the language asked, since start.
+    pub fn missing(&self) -> Vec<(Lang, String)> {
+        let missing = self.missing.lock().unwrap_or_else(|e| e.into_inner());
+        missing.iter().cloned().collect()
     }
 
     /// The text for `key` with `{name}` placeholders replaced.
@@ -204,6 +222,11 @@ impl Tr {
 
     pub fn is_en(&self) -> bool {
         self.lang == Lang::En
+    }
+
+    /// Whether `key` has a text (in this language or in Japanese).
+    pub fn has(&self, key: &str) -> bool {
+        self.catalogue.contains(self.lang, key) || self.catalogue.contains(Lang::Ja, key)
     }
 
     /// The text for `key`.

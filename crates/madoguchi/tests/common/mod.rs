@@ -185,7 +185,15 @@ impl TestApp {
         }
     }
 
+    /// Ends the test: no page, message or e-mail of it asked for a message
+    /// key without a text in its language (it would have shown the key, or
+    /// Japanese on an English page).
     pub async fn finish(self) {
+        let missing = self.app.platform.catalogue.missing();
+        assert!(
+            missing.is_empty(),
+            "message keys without a text: {missing:?}"
+        );
         self.app.platform.db.close().await;
         self.db.cleanup().await;
     }
