@@ -7,7 +7,10 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use platform::orgs::Organisation;
-use platform::web::{AppError, PageCtx, PageQuery, encode_component, parse_id, render};
+use platform::session::Principal;
+use platform::web::{
+    AppError, PageCtx, PageQuery, RequestContext, encode_component, parse_id, render,
+};
 use serde::Deserialize;
 
 use crate::catalogue::{self, CATEGORIES, LIFE_EVENTS};
@@ -33,6 +36,8 @@ struct Link {
 #[template(path = "procedures/home.html")]
 struct HomePage {
     ctx: PageCtx,
+    /// A signed-in resident's drafts and applications to correct.
+    todo: Vec<super::application::TodoRow>,
     personal_events: Vec<Link>,
     business_events: Vec<Link>,
     categories: Vec<Link>,
@@ -61,8 +66,16 @@ fn category_links(ctx: &PageCtx, selected: &str) -> Vec<Link> {
         .collect()
 }
 
-async fn home(State(state): State<Procedures>, ctx: PageCtx) -> Result<Response, AppError> {
+async fn home(
+    State(state): State<Procedures>,
+    req: RequestContext,
+    ctx: PageCtx,
+) -> Result<Response, AppError> {
     let organisations = service::organisations(&state.platform.db).await?;
+    let todo = match req.session.as_ref().map(|s| &s.principal) {
+        Some(Principal::Resident(id)) => super::application::todo_rows(&state, &ctx, *id).await?,
+        _ => Vec::new(),
+    };
     let events = |business: bool| {
         LIFE_EVENTS
             .iter()
@@ -75,6 +88,7 @@ async fn home(State(state): State<Procedures>, ctx: PageCtx) -> Result<Response,
             .collect()
     };
     let page = HomePage {
+        todo,
         personal_events: events(false),
         business_events: events(true),
         categories: category_links(&ctx, ""),
@@ -193,6 +207,8 @@ struct DetailPage {
     section: String,
     department: String,
     phone: String,
+    /// The number for a `tel:` link (digits only).
+    phone_link: String,
     email: String,
     accepts: bool,
     signed_in: bool,
@@ -223,10 +239,12 @@ async fn detail(
         Some(f) if tr.is_en() => jp::yen::format_yen_en(f),
         Some(f) => jp::yen::format_yen(f),
     };
-    let fee = if p.fee_note.is_empty() {
+    // A note that only repeats the amount ("無料" for a free procedure) is not shown twice.
+    let note = p.fee_note.trim().trim_end_matches('。');
+    let fee = if note.is_empty() || note == fee {
         fee
     } else {
-        format!("{fee}（{}）", p.fee_note)
+        format!("{fee}（{}）", p.fee_note.trim())
     };
     let page = DetailPage {
         id: p.id,
@@ -240,9 +258,21 @@ async fn detail(
             .collect(),
         organisation: tr.pick(&org.name, &org.name_en).to_string(),
         section: tr.pick(&section.name, &section.name_en).to_string(),
-        department: tr
-            .pick(&section.department, &section.department_en)
-            .to_string(),
+        // "子ども・福祉部 地域福祉課" already names its department.
+        department: {
+            let name = tr.pick(&section.name, &section.name_en);
+            let department = tr.pick(&section.department, &section.department_en);
+            if name.contains(department) {
+                String::new()
+            } else {
+                department.to_string()
+            }
+        },
+        phone_link: section
+            .phone
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect(),
         phone: section.phone.clone(),
         email: section.email.clone(),
         accepts: p.accepts_applications(),
