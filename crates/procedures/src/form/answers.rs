@@ -411,6 +411,9 @@ fn question(
                 None
             }
             Ok(d) => {
+                let today = today_in_japan();
+                let min = min.and_then(|b| b.on(today));
+                let max = max.and_then(|b| b.on(today));
                 if let Some(m) = min.filter(|m| d < *m) {
                     ctx.issue(
                         field,
@@ -815,6 +818,11 @@ fn address(ctx: &mut Ctx<'_>, q: &Question, field: &str, raw: Option<&Value>) ->
         ok = false;
     }
     ok.then(|| json!({"prefecture": prefecture, "city": city, "building": building}))
+}
+
+/// Today's date in Japan, against which `today` date bounds are checked.
+fn today_in_japan() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive()
 }
 
 #[cfg(test)]

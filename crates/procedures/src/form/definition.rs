@@ -106,8 +106,8 @@ pub enum Kind {
     },
     /// A date, typed in 和暦 or Western form, stored ISO.
     Date {
-        min: Option<NaiveDate>,
-        max: Option<NaiveDate>,
+        min: Option<DateBound>,
+        max: Option<DateBound>,
     },
     /// Family and given name, with their readings in katakana.
     Name {
@@ -640,7 +640,7 @@ impl Checker {
                 let min = self.date(place, "min", q.min);
                 let max = self.date(place, "max", q.max);
                 if let (Some(a), Some(b)) = (min, max)
-                    && a > b
+                    && a.is_after(b)
                 {
                     self.err(place, "min is after max");
                 }
@@ -907,13 +907,18 @@ impl Checker {
         }
     }
 
-    fn date(&mut self, place: &str, name: &str, v: Option<toml::Value>) -> Option<NaiveDate> {
+    fn date(&mut self, place: &str, name: &str, v: Option<toml::Value>) -> Option<DateBound> {
         match v {
             None => None,
-            Some(toml::Value::String(s)) => match jp::wareki::parse_date(&s) {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    self.err(place, format!("{name}: {s:?} is not a date"));
+            Some(toml::Value::String(s)) => match DateBound::parse(&s) {
+                Some(d) => Some(d),
+                None => {
+                    self.err(
+                        place,
+                        format!(
+                            "{name}: {s:?} is not a date (\"2000-04-01\", \"令和7年4月1日\") or \"today\", \"today-18y\", \"today+30d\""
+                        ),
+                    );
                     None
                 }
             },
@@ -922,7 +927,8 @@ impl Checker {
                     i32::from(date.year),
                     u32::from(date.month),
                     u32::from(date.day),
-                ),
+                )
+                .map(DateBound::On),
                 None => {
                     self.err(place, format!("{name} must be a date"));
                     None
@@ -935,6 +941,111 @@ impl Checker {
                 );
                 None
             }
+        }
+    }
+}
+
+/// A date question's bound: a fixed date, or one counted from the day the
+/// answer is checked (in Japan): `today` (a birth date: `max = "today"`; "not
+/// before the application date": `min = "today"`), `today-18y`, `today+30d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateBound {
+    On(NaiveDate),
+    /// Today moved by whole years, then days (either may be negative).
+    Today {
+        years: i32,
+        days: i32,
+    },
+}
+
+/// Stored as the text it is written as (`2000-04-01` for a fixed date, as a
+/// plain date always was; `today-18y`).
+impl Serialize for DateBound {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for DateBound {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DateBound::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a date bound: {text:?}")))
+    }
+}
+
+impl std::fmt::Display for DateBound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DateBound::On(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            DateBound::Today { years: 0, days: 0 } => f.write_str("today"),
+            DateBound::Today { years, days: 0 } => write!(f, "today{years:+}y"),
+            DateBound::Today { years: 0, days } => write!(f, "today{days:+}d"),
+            // Not written by `parse`, which reads one unit.
+            DateBound::Today { years, days } => write!(f, "today{years:+}y{days:+}d"),
+        }
+    }
+}
+
+impl DateBound {
+    /// Reads `2000-04-01`, `令和7年4月1日`, `today`, `today-18y`, `today+30d`.
+    pub fn parse(s: &str) -> Option<DateBound> {
+        let t = s.trim();
+        let Some(rest) = t.strip_prefix("today") else {
+            return jp::wareki::parse_date(t).ok().map(DateBound::On);
+        };
+        if rest.is_empty() {
+            return Some(DateBound::Today { years: 0, days: 0 });
+        }
+        let (sign, amount) = match rest.split_at_checked(1) {
+            Some(("+", a)) => (1, a),
+            Some(("-", a)) => (-1, a),
+            _ => return None,
+        };
+        let (number, unit) = amount.split_at_checked(amount.len().saturating_sub(1))?;
+        let n: i32 = number.parse().ok()?;
+        if !(0..=200 * 366).contains(&n) {
+            return None;
+        }
+        match unit {
+            "y" if n <= 200 => Some(DateBound::Today {
+                years: sign * n,
+                days: 0,
+            }),
+            "d" => Some(DateBound::Today {
+                years: 0,
+                days: sign * n,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The date this bound is on the day `today`.
+    pub fn on(self, today: NaiveDate) -> Option<NaiveDate> {
+        match self {
+            DateBound::On(d) => Some(d),
+            DateBound::Today { years, days } => {
+                let months = chrono::Months::new(years.unsigned_abs().checked_mul(12)?);
+                let moved = if years >= 0 {
+                    today.checked_add_months(months)?
+                } else {
+                    today.checked_sub_months(months)?
+                };
+                moved.checked_add_signed(chrono::Duration::try_days(i64::from(days))?)
+            }
+        }
+    }
+
+    /// Whether this bound falls after `other` on every day (both fixed, or
+    /// both counted from today).
+    fn is_after(self, other: DateBound) -> bool {
+        match (self, other) {
+            (DateBound::On(a), DateBound::On(b)) => a > b,
+            (DateBound::Today { .. }, DateBound::Today { .. }) => {
+                let day = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
+                self.on(day) > other.on(day)
+            }
+            _ => false,
         }
     }
 }
@@ -1095,5 +1206,58 @@ options_by = "a"
                 .any(|e| e.message.contains("no list for \"tsu\"")),
             "{errors:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod date_bound_tests {
+    use super::DateBound;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn bounds_read_fixed_and_relative_dates() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+        assert_eq!(
+            DateBound::parse("2000-04-01"),
+            Some(DateBound::On(d(2000, 4, 1)))
+        );
+        assert_eq!(
+            DateBound::parse("令和7年4月1日"),
+            Some(DateBound::On(d(2025, 4, 1)))
+        );
+        let today = d(2026, 12, 7);
+        assert_eq!(
+            DateBound::parse("today").and_then(|b| b.on(today)),
+            Some(today)
+        );
+        assert_eq!(
+            DateBound::parse("today-18y").and_then(|b| b.on(today)),
+            Some(d(2008, 12, 7))
+        );
+        assert_eq!(
+            DateBound::parse("today+30d").and_then(|b| b.on(today)),
+            Some(d(2027, 1, 6))
+        );
+        assert_eq!(
+            DateBound::parse("today-1y").and_then(|b| b.on(d(2028, 2, 29))),
+            Some(d(2027, 2, 28))
+        );
+        for text in ["2000-04-01", "today", "today-18y", "today+30d"] {
+            let bound = DateBound::parse(text).unwrap();
+            assert_eq!(bound.to_string(), text);
+            let json = serde_json::to_string(&bound).unwrap();
+            assert_eq!(serde_json::from_str::<DateBound>(&json).unwrap(), bound);
+        }
+        for bad in [
+            "tomorrow",
+            "today+",
+            "today*3d",
+            "today+3w",
+            "today-999999d",
+            "today+-3d",
+            "today+３d",
+        ] {
+            assert!(DateBound::parse(bad).is_none(), "{bad}");
+        }
     }
 }
