@@ -360,6 +360,10 @@ struct CheckPage {
     procedure_name: String,
     back_href: String,
     rows: Vec<AnswerRow>,
+    /// Staff's correction request, while the application is sent back.
+    returned_message: Option<String>,
+    /// Sending it again after a correction request.
+    resubmission: bool,
 }
 
 async fn check(
@@ -395,6 +399,8 @@ async fn check(
         procedure_name: ctx.tr.pick(&procedure.name, &procedure.name_en).to_string(),
         back_href: format!("/applications/{id}/pages/{last}"),
         rows: display::rows(&def, &answers, &ctx.tr),
+        returned_message: service::returned_message(&state.platform.db, &app).await?,
+        resubmission: app.status() == Status::Returned,
         ctx,
     };
     render(&page)
@@ -439,6 +445,8 @@ async fn submit(
 struct ReceiptPage {
     ctx: PageCtx,
     id: i64,
+    /// Sent again after a correction request (same receipt number).
+    resubmitted: bool,
     procedure_name: String,
     receipt_number: String,
 }
@@ -454,8 +462,17 @@ async fn receipt(
     let Some(receipt_number) = app.receipt_number.clone() else {
         return Ok(Redirect::to(&format!("/applications/{id}")).into_response());
     };
+    // The latest sending decides the wording: a first submission, or the
+    // corrected application sent again.
+    let resubmitted = service::events(&state.platform.db, id)
+        .await?
+        .iter()
+        .rev()
+        .find(|e| e.kind == "submitted" || e.kind == "resubmitted")
+        .is_some_and(|e| e.kind == "resubmitted");
     render(&ReceiptPage {
         id,
+        resubmitted,
         procedure_name: ctx.tr.pick(&procedure.name, &procedure.name_en).to_string(),
         receipt_number,
         ctx,
@@ -477,7 +494,58 @@ struct ApplicationRow {
 struct ApplicationsPage {
     ctx: PageCtx,
     notice: Option<String>,
+    todo: Vec<TodoRow>,
     rows: Vec<ApplicationRow>,
+}
+
+/// An application waiting for its resident: a draft to finish, or one sent
+/// back to correct.
+pub(crate) struct TodoRow {
+    pub id: i64,
+    pub procedure: String,
+    pub what: String,
+    pub action: String,
+}
+
+/// The resident's drafts and applications sent back, those sent back first;
+/// shown first wherever the resident lands after signing in.
+pub(crate) async fn todo_rows(
+    state: &Procedures,
+    ctx: &PageCtx,
+    resident_id: i64,
+) -> Result<Vec<TodoRow>, AppError> {
+    let page = service::ListPage {
+        before: None,
+        limit: 500,
+    };
+    let mut rows: Vec<(u8, TodoRow)> =
+        service::list_for_resident(&state.platform.db, resident_id, page)
+            .await?
+            .into_iter()
+            .filter_map(|a| {
+                let (rank, what, action) = match a.status() {
+                    Status::Returned => {
+                        (0, "applications.todo_returned", "applications.todo_correct")
+                    }
+                    Status::Draft => (1, "applications.todo_draft", "applications.todo_resume"),
+                    _ => return None,
+                };
+                Some((
+                    rank,
+                    TodoRow {
+                        id: a.id,
+                        procedure: ctx
+                            .tr
+                            .pick(&a.procedure_name, &a.procedure_name_en)
+                            .to_string(),
+                        what: ctx.t(what).to_string(),
+                        action: ctx.t(action).to_string(),
+                    },
+                ))
+            })
+            .collect();
+    rows.sort_by_key(|(rank, _)| *rank);
+    Ok(rows.into_iter().map(|(_, r)| r).collect())
 }
 
 #[derive(Deserialize, Default)]
@@ -529,7 +597,13 @@ async fn my_applications(
     } else {
         None
     };
-    render(&ApplicationsPage { ctx, notice, rows })
+    let todo = todo_rows(&state, &ctx, resident.resident.id).await?;
+    render(&ApplicationsPage {
+        ctx,
+        notice,
+        todo,
+        rows,
+    })
 }
 
 struct HistoryRow {
@@ -563,6 +637,21 @@ struct ApplicationPage {
     rows: Vec<AnswerRow>,
     attachments: Vec<AttachmentRow>,
     history: Vec<HistoryRow>,
+    /// Once decided: what was decided, why, and what happens next.
+    outcome: Option<OutcomeView>,
+}
+
+struct OutcomeView {
+    /// `granted` or `refused`, for the notice's style.
+    kind: &'static str,
+    heading: String,
+    /// The reason given with the decision (always for a refusal).
+    reason: String,
+    next: String,
+    /// Who to ask: the section, its phone and e-mail.
+    contact: String,
+    phone: String,
+    phone_link: String,
 }
 
 async fn application(
@@ -590,8 +679,56 @@ async fn application(
         Some(p) => format!("/applications/{id}/pages/{p}"),
         None => format!("/applications/{id}/check"),
     };
-    let history = service::events(db, id)
-        .await?
+    let events = service::events(db, id).await?;
+    let outcome = match app.status() {
+        Status::Completed | Status::Rejected => {
+            let granted = app.status() == Status::Completed;
+            let decided = if granted { "completed" } else { "rejected" };
+            let reason = events
+                .iter()
+                .rev()
+                .find(|e| e.kind == decided)
+                .map(|e| e.comment.clone())
+                .unwrap_or_default();
+            let section = crate::service::catalogue::owned(db, &procedure)
+                .await?
+                .map(|o| o.section);
+            let (contact, phone) = section
+                .map(|s| {
+                    (
+                        ctx.tr.pick(&s.name, &s.name_en).to_string(),
+                        s.phone.clone(),
+                    )
+                })
+                .unwrap_or_default();
+            Some(OutcomeView {
+                kind: if granted { "granted" } else { "refused" },
+                heading: ctx
+                    .t(if granted {
+                        "application.outcome_granted"
+                    } else {
+                        "application.outcome_refused"
+                    })
+                    .to_string(),
+                reason,
+                next: ctx
+                    .t(if granted {
+                        "application.outcome_granted_next"
+                    } else {
+                        "application.outcome_refused_next"
+                    })
+                    .to_string(),
+                contact,
+                phone_link: phone
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect(),
+                phone,
+            })
+        }
+        _ => None,
+    };
+    let history = events
         .into_iter()
         .map(|e| HistoryRow {
             at: format_time(&e.at, &ctx.tr),
@@ -632,6 +769,7 @@ async fn application(
         rows: display::rows(&def, &answers, &ctx.tr),
         attachments,
         history,
+        outcome,
         ctx,
     };
     render(&page)
@@ -647,6 +785,8 @@ struct ConfirmPage {
     lead: String,
     action: String,
     button: String,
+    /// The link back, worded for what is not done.
+    cancel: String,
     with_reason: bool,
 }
 
@@ -668,6 +808,7 @@ async fn withdraw_get(
         lead: ctx.t("application.withdraw_confirm_lead").to_string(),
         action: format!("/applications/{id}/withdraw"),
         button: ctx.t("application.withdraw").to_string(),
+        cancel: ctx.t("application.cancel").to_string(),
         with_reason: true,
         ctx,
     })
@@ -715,6 +856,7 @@ async fn discard_get(
         lead: ctx.t("application.discard_confirm_lead").to_string(),
         action: format!("/applications/{id}/discard"),
         button: ctx.t("application.discard").to_string(),
+        cancel: ctx.t("application.cancel_discard").to_string(),
         with_reason: false,
         ctx,
     })

@@ -242,8 +242,18 @@ pub async fn store_uploads(
                 ));
                 continue;
             }
+            // Each problem names the file chosen and says what is allowed.
+            let shown_name: String = upload.filename.chars().take(60).collect();
+            let types = accept
+                .iter()
+                .map(|k| k.label())
+                .collect::<Vec<_>>()
+                .join("、");
             if upload.bytes.is_empty() {
-                upload_issues.push(issue("answer.file_empty", vec![("label", q.label.clone())]));
+                upload_issues.push(issue(
+                    "answer.file_empty",
+                    vec![("label", q.label.clone()), ("filename", shown_name)],
+                ));
                 continue;
             }
             if upload.bytes.len() as u64 > u64::from(*max_size_kb) * 1024 {
@@ -251,6 +261,8 @@ pub async fn store_uploads(
                     "answer.file_too_large",
                     vec![
                         ("label", q.label.clone()),
+                        ("filename", shown_name),
+                        ("size", display::size_text(upload.bytes.len() as i64)),
                         ("max", display::size_text(i64::from(*max_size_kb) * 1024)),
                     ],
                 ));
@@ -259,14 +271,18 @@ pub async fn store_uploads(
             let kind = platform::files::sniff(&upload.bytes, &upload.filename);
             match kind.filter(|k| accept.contains(k)) {
                 None => {
-                    let types = accept
-                        .iter()
-                        .map(|k| k.label())
-                        .collect::<Vec<_>>()
-                        .join("、");
+                    let (key, found) = match kind {
+                        Some(k) => ("answer.file_wrong_type", k.label().to_string()),
+                        None => ("answer.file_unreadable", String::new()),
+                    };
                     upload_issues.push(issue(
-                        "answer.file_wrong_type",
-                        vec![("label", q.label.clone()), ("types", types)],
+                        key,
+                        vec![
+                            ("label", q.label.clone()),
+                            ("filename", shown_name),
+                            ("found", found),
+                            ("types", types),
+                        ],
                     ));
                 }
                 Some(kind) => {
@@ -361,9 +377,14 @@ pub async fn save_page(
     for q in &page.questions {
         before.remove(&q.id);
     }
-    let (page_answers, mut issues) =
-        answers::validate_page(page, &raw, &before, &state.platform.keys);
-    issues.extend(upload_issues);
+    let (page_answers, issues) = answers::validate_page(page, &raw, &before, &state.platform.keys);
+    // A file chosen but refused: what was wrong with it is the field's problem,
+    // not "choose a file".
+    let mut issues: Vec<_> = issues
+        .into_iter()
+        .filter(|i| !upload_issues.iter().any(|u| u.field == i.field))
+        .collect();
+    issues.splice(0..0, upload_issues);
 
     let mut new_answers = before;
     let mut page_answers = page_answers;
