@@ -37,6 +37,7 @@ struct ApiInboxQuery {
     to: Option<String>,
     unread: Option<String>,
     before: Option<String>,
+    q: Option<String>,
 }
 
 /// An export's query in the API (strict, like [`ApiInboxQuery`]).
@@ -95,6 +96,13 @@ impl ApiInboxQuery {
             received_from: api_date(self.from.as_deref(), "from")?,
             received_to: api_date(self.to.as_deref(), "to")?,
             unread_only: api_flag(self.unread.as_deref(), "unread")?,
+            words: match self.q.as_deref() {
+                None => Vec::new(),
+                Some(q) if q.chars().count() > 300 => {
+                    return Err(invalid_query("q is at most 300 characters"));
+                }
+                Some(q) => crate::model::search_words(q),
+            },
             before: match self.before.as_deref() {
                 None => None,
                 Some(b) => Some(

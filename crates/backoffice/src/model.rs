@@ -17,8 +17,21 @@ pub struct Filter {
     /// Received on or before this day (Japan time).
     pub received_to: Option<NaiveDate>,
     pub unread_only: bool,
+    /// Words that must each appear in the receipt number or the answers
+    /// (the applicant's name or its reading, in hiragana or katakana).
+    pub words: Vec<String>,
     /// Only applications received before this (sent time, id): the next page.
     pub before: Option<(Timestamp, i64)>,
+}
+
+/// The words of an inbox search as typed: at most five of at most 50
+/// characters, full-width letters and digits folded (a search, not a query
+/// language).
+pub fn search_words(q: &str) -> Vec<String> {
+    q.split_whitespace()
+        .take(5)
+        .map(|w| jp::width::normalize_width(&w.chars().take(50).collect::<String>()))
+        .collect()
 }
 
 /// A row of the inbox.
@@ -36,6 +49,8 @@ pub struct InboxRow {
     pub answers: String,
     #[serde(skip)]
     pub version_seen: Option<i64>,
+    /// When the applicant last sent it again after a correction request.
+    pub resubmitted_at: Option<Timestamp>,
 }
 
 impl InboxRow {

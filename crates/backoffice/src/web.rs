@@ -35,6 +35,9 @@ pub struct InboxQuery {
     /// `<sent time>_<id>` of the last row of the previous page.
     #[serde(default)]
     pub before: String,
+    /// Receipt number, name or reading (words separated by spaces).
+    #[serde(default)]
+    pub q: String,
 }
 
 impl InboxQuery {
@@ -50,6 +53,7 @@ impl InboxQuery {
             received_from: date(&self.from),
             received_to: date(&self.to),
             unread_only: matches!(self.unread.as_str(), "1" | "true" | "on"),
+            words: crate::model::search_words(&self.q),
             before: platform::web::parse_page_key(&self.before),
         }
     }

@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use platform::accounts::Staff;
 use platform::web::{
-    AppError, CsrfForm, CurrentStaff, PageCtx, PageQuery, format_time, parse_id, render_status,
+    AppError, CsrfForm, CurrentStaff, Errors, PageCtx, PageQuery, format_time, parse_id,
+    render_status,
 };
 use procedures::form::display::{self, AnswerRow};
 use serde::Deserialize;
@@ -66,6 +67,10 @@ struct ApplicationPage {
     submitted: String,
     notice: Option<String>,
     error: Option<String>,
+    /// Problems with what was typed into an action's form, by field.
+    errors: Errors,
+    /// What was typed into the action forms, shown again after a problem.
+    kept: Kept,
     returned_message: Option<String>,
     rows: Vec<AnswerRow>,
     attachments: Vec<AttachmentView>,
@@ -75,6 +80,35 @@ struct ApplicationPage {
     actions: Vec<ActionView>,
     allowed: Allowed,
     pending_step: String,
+}
+
+/// The action forms' fields as they were sent.
+#[derive(Default)]
+struct Kept {
+    outcome: String,
+    reason: String,
+    message: String,
+    comment: String,
+}
+
+impl Kept {
+    fn from_form(form: &platform::web::FormData) -> Kept {
+        Kept {
+            outcome: form.text("outcome").to_string(),
+            reason: form.text("reason").to_string(),
+            message: form.text("message").to_string(),
+            comment: form.text("comment").to_string(),
+        }
+    }
+}
+
+/// What went wrong with an action, for the page that shows it again.
+#[derive(Default)]
+struct Problem {
+    /// Not about one field (someone acted first, not allowed …).
+    error: Option<String>,
+    errors: Errors,
+    kept: Kept,
 }
 
 #[derive(Deserialize, Default)]
@@ -89,7 +123,7 @@ async fn render_application(
     staff: &Staff,
     id: i64,
     notice: Option<String>,
-    error: Option<String>,
+    problem: Problem,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let d = review::detail(state, staff, id, &ctx.tr).await?;
@@ -165,7 +199,9 @@ async fn render_application(
             .map(|t| format_time(t, tr))
             .unwrap_or_default(),
         notice,
-        error,
+        error: problem.error,
+        errors: problem.errors,
+        kept: problem.kept,
         returned_message: d.returned_message,
         rows: d.rows,
         attachments: d
@@ -200,10 +236,18 @@ async fn application_page(
     PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    let notice = (!q.done.is_empty())
-        .then(|| ctx.t(&format!("staff.done.{}", q.done)).to_string())
-        .filter(|n| !n.starts_with("staff.done."));
-    render_application(&state, ctx, &staff.staff, id, notice, None, StatusCode::OK).await
+    let done = format!("staff.done.{}", q.done);
+    let notice = (!q.done.is_empty() && ctx.tr.has(&done)).then(|| ctx.t(&done).to_string());
+    render_application(
+        &state,
+        ctx,
+        &staff.staff,
+        id,
+        notice,
+        Problem::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn action_post(
@@ -215,18 +259,26 @@ async fn action_post(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let staff = staff.staff;
+    let kept = Kept::from_form(&form);
     let Some(action) = parse_action(&form) else {
-        let msg = ctx.t("review.error.unknown_action").to_string();
-        return render_application(
-            &state,
-            ctx,
-            &staff,
-            id,
-            None,
-            Some(msg),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
+        // A decision drafted without choosing it is the one way a known
+        // action comes without what it needs.
+        let mut problem = Problem {
+            kept,
+            ..Problem::default()
+        };
+        if matches!(form.text("action"), "draft" | "redraft") {
+            let key = "review.error.outcome_required";
+            problem.errors.add("outcome", key, ctx.t(key));
+        } else {
+            problem.error = Some(ctx.t("review.error.unknown_action").to_string());
+        }
+        let status = if problem.errors.is_empty() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        return render_application(&state, ctx, &staff, id, None, problem, status).await;
     };
     let version: i64 = form.text("version").parse().unwrap_or(-1);
     let code = action.code();
@@ -240,8 +292,25 @@ async fn action_post(
                 ActionError::NotAllowed(_) => StatusCode::FORBIDDEN,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            let msg = ctx.t(e.key()).to_string();
-            render_application(&state, ctx, &staff, id, None, Some(msg), status).await
+            let mut problem = Problem {
+                kept,
+                ..Problem::default()
+            };
+            match e {
+                // A text that is missing or too long: said at its field, in
+                // words for that field.
+                ActionError::Invalid(field, key) if field != "approval" => {
+                    let specific = format!("{key}_{field}");
+                    let message = if ctx.tr.has(&specific) {
+                        ctx.t(&specific).to_string()
+                    } else {
+                        ctx.t(key).to_string()
+                    };
+                    problem.errors.add(field, key, message);
+                }
+                e => problem.error = Some(ctx.t(e.key()).to_string()),
+            }
+            render_application(&state, ctx, &staff, id, None, problem, status).await
         }
     }
 }

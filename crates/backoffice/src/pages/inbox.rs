@@ -5,7 +5,7 @@ use ::procedures::applications::Status;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use platform::web::{
     AppError, CurrentStaff, PageCtx, PageQuery, encode_component, format_time, render,
@@ -17,7 +17,36 @@ use crate::service::{inbox, section};
 use crate::web::InboxQuery;
 
 pub fn router() -> Router<Backoffice> {
-    Router::new().route("/staff", get(inbox_page))
+    Router::new()
+        .route("/staff", get(inbox_page))
+        .route("/staff/start", get(start))
+}
+
+/// Where a staff member lands after signing in: where their work is. An
+/// approver with decisions waiting (or one who reviews nothing) goes to the
+/// approvals, section staff to the inbox, the DX office to the plans.
+async fn start(State(state): State<Backoffice>, staff: CurrentStaff) -> Result<Response, AppError> {
+    use platform::accounts::Role;
+    let staff = staff.staff;
+    let waiting = if staff.has(Role::Approver) {
+        !crate::service::review::waiting_for(&state, &staff)
+            .await?
+            .is_empty()
+    } else {
+        false
+    };
+    let to = if waiting || (staff.has(Role::Approver) && !staff.has(Role::SectionStaff)) {
+        "/staff/approvals"
+    } else if staff.has(Role::SectionStaff) {
+        "/staff"
+    } else if staff.has(Role::DxOffice) {
+        "/staff/plans"
+    } else if staff.has(Role::OrgAdmin) {
+        "/staff/procedures"
+    } else {
+        "/staff"
+    };
+    Ok(axum::response::Redirect::to(to).into_response())
 }
 
 struct InboxRowView {
@@ -28,6 +57,8 @@ struct InboxRowView {
     status_code: &'static str,
     status_label: String,
     received: String,
+    /// Sent again after a correction request: when.
+    resubmitted: Option<String>,
     unread: bool,
 }
 
@@ -41,6 +72,8 @@ struct InboxPage {
     statuses: Vec<Choice>,
     from: String,
     to: String,
+    /// The search words as typed.
+    q: String,
     unread: bool,
     rows: Vec<InboxRowView>,
     next_href: Option<String>,
@@ -75,17 +108,24 @@ async fn inbox_page(
             status_code: i.status.code(),
             status_label: ctx.t(i.status.label_key()).to_string(),
             received: format_time(&i.row.submitted_at, &ctx.tr),
+            resubmitted: i
+                .row
+                .resubmitted_at
+                .as_ref()
+                .filter(|_| i.status == Status::Submitted)
+                .map(|t| format_time(t, &ctx.tr)),
             unread: i.row.unread(),
         })
         .collect();
     let base_query = |status: &str| {
         format!(
-            "procedure={}&status={}&from={}&to={}&unread={}",
+            "procedure={}&status={}&from={}&to={}&unread={}&q={}",
             encode_component(&q.procedure),
             encode_component(status),
             encode_component(&q.from),
             encode_component(&q.to),
-            encode_component(&q.unread)
+            encode_component(&q.unread),
+            encode_component(&q.q)
         )
     };
     let next_href = items
@@ -131,6 +171,7 @@ async fn inbox_page(
             .collect(),
         from: q.from.clone(),
         to: q.to.clone(),
+        q: q.q.clone(),
         unread: filter.unread_only,
         rows: views,
         next_href,

@@ -75,6 +75,22 @@ impl Where {
             self.sql
                 .push_str(" and (r.version_seen is null or r.version_seen < a.version)");
         }
+        for word in &f.words {
+            let n = self.text(&like_pattern(word));
+            if word.is_ascii() {
+                // Receipt numbers are ASCII; names and readings are not, and
+                // ASCII words would also match the answers' JSON keys.
+                self.sql.push_str(&format!(
+                    " and upper(coalesce(a.receipt_number, '')) like upper(${n}) escape '\\'"
+                ));
+            } else {
+                // Readings are stored in katakana; a word typed in hiragana looks for both.
+                let k = self.text(&like_pattern(&jp::kana::to_fullwidth_katakana(word)));
+                self.sql.push_str(&format!(
+                    " and (a.answers like ${n} escape '\\' or a.answers like ${k} escape '\\')"
+                ));
+            }
+        }
     }
     /// The values in parameter order.
     fn bind<'q>(
@@ -94,6 +110,19 @@ impl Where {
     }
 }
 
+/// `%word%` for LIKE, with LIKE's own characters taken literally.
+fn like_pattern(word: &str) -> String {
+    let mut p = String::from("%");
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
 /// One page of the inbox, newest first; `limit` rows at most.
 pub async fn page(db: &Db, staff: &Staff, f: &Filter, limit: i64) -> StoreResult<Vec<InboxRow>> {
     let mut w = Where::new(staff);
@@ -108,7 +137,9 @@ pub async fn page(db: &Db, staff: &Staff, f: &Filter, limit: i64) -> StoreResult
     let nl = w.int(limit.clamp(1, 200));
     let sql = format!(
         "select a.id, a.procedure_id, a.form_version_id, p.name as procedure_name, a.receipt_number, a.status, a.submitted_at, a.version, \
-         a.answers, r.version_seen from applications a join procedures p on p.id = a.procedure_id \
+         a.answers, r.version_seen, \
+         (select max(e.at) from application_events e where e.application_id = a.id and e.kind = 'resubmitted') as resubmitted_at \
+         from applications a join procedures p on p.id = a.procedure_id \
          left join staff_reads r on r.application_id = a.id and r.staff_id = $1{} \
          order by a.submitted_at desc, a.id desc limit ${nl}",
         w.sql

@@ -104,7 +104,7 @@ async fn staff_signin_page(ctx: PageCtx, Query(q): Query<NextQuery>) -> Result<R
     render(&signin_form(
         ctx,
         true,
-        safe_next(q.next.as_deref(), "/staff"),
+        safe_next(q.next.as_deref(), "/staff/start"),
     ))
 }
 
@@ -188,7 +188,11 @@ async fn sign_in_form(
     let password = form.text("password");
     let next = safe_next(
         form.get("next"),
-        if staff { "/staff" } else { "/applications" },
+        if staff {
+            "/staff/start"
+        } else {
+            "/applications"
+        },
     );
     let mut errors = Errors::new();
     if email.trim().is_empty() {
