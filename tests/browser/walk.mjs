@@ -89,6 +89,18 @@ async function journey({ js }) {
   await check('home');
   if (js) await fits('home');
 
+  // The words residents use find what they mean; no match says what to do next.
+  for (const words of ['くるまいす', '車椅子', '身体障害者手帳']) {
+    await page.goto(`${base}/procedures?q=${encodeURIComponent(words)}`);
+    expect(await page.locator('a', { hasText: 'おもいやり駐車場利用証' }).count() > 0, `${words} finds the parking permit`);
+  }
+  await page.goto(`${base}/procedures?q=${encodeURIComponent('住民票')}`);
+  expect((await page.textContent('.notice[role="status"]')).includes('見つかりませんでした'), 'no match is said plainly');
+  expect(await page.locator('.notice[role="status"] a[href^="/faq?q="]').count() === 1, 'no match offers the FAQ');
+  await check('search without results');
+  if (js) await fits('search without results');
+  await page.goto(`${base}/`);
+
   await page.fill('#q', '高校');
   await Promise.all([page.waitForLoadState('load'), page.click('form[role="search"] button[type="submit"]')]);
   await check('search results');
@@ -128,6 +140,10 @@ async function journey({ js }) {
   await cont(page);
   expect((await page.textContent('.error-summary')).includes('令和元年5月1日'), 'an era-boundary mistake suggests the right date');
   expect(await page.inputValue('#name-family') === '三重', 'what was typed is kept');
+  await page.fill('#birth_date', '2031-01-01');
+  await cont(page);
+  expect((await page.textContent('.error-summary')).includes('以前の日付'), 'a birth date in the future is refused');
+  await check('question page with a future date');
   await page.fill('#birth_date', '平成22年4月1日');
   await cont(page);
 
@@ -142,6 +158,8 @@ async function journey({ js }) {
   await Promise.all([page.waitForLoadState('load'), page.click('.button-group button[value="save"]')]);
   expect(page.url().includes('/applications?saved=1'), 'saving a draft returns to the list');
   await check('applications with a draft');
+  expect(await page.locator('#todo-heading').count() === 1, 'the unfinished draft is shown first');
+  if (js) await fits('applications with a draft');
   await Promise.all([page.waitForLoadState('load'), page.locator('table a').first().click()]);
   await check('draft application');
   await Promise.all([page.waitForLoadState('load'), page.click('a:has-text("続きから入力する")')]);
@@ -225,6 +243,10 @@ async function staffJourney({ js }) {
     expect((await page.textContent('.notice')).includes('処理を開始しました'), 'review started');
     await check('staff application in review');
   }
+  // Returning without saying what to correct: the error is at the message box.
+  await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("差し戻す")')]);
+  expect(await page.locator('#message-error').count() === 1, 'an empty correction request is refused at its field');
+  await check('staff application with an error');
   await page.fill('#message', '保護者の電話番号を記入してください。');
   await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("差し戻す")')]);
   expect((await page.textContent('.tag')).includes('差し戻し'), 'returned for correction');

@@ -1,0 +1,591 @@
+//! The everyday journeys as people live them (issue 13), over HTTP: finding a
+//! procedure with the words residents use, the procedure page, date rules,
+//! drafts and corrections waiting for the resident, the resubmission's own
+//! receipt, staff errors at their fields with what was typed kept, and each
+//! role landing where its work is. The browser walk (`tests/browser`) covers
+//! the same pages at 360 px with axe.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{DEMO_PASSWORD, TestApp};
+use platform::db::Backend;
+use serde_json::{Value, json};
+
+fn encode(s: &str) -> String {
+    platform::web::encode_component(s)
+}
+
+async fn procedure_id(t: &TestApp, code: &str) -> i64 {
+    sqlx::query_scalar("select id from procedures where code = $1")
+        .bind(code)
+        .fetch_one(t.app.platform.db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn residents_find_procedures_with_their_own_words() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    let mut c = t.client();
+    // Each used to find nothing (the usual kanji, the reading, the notebook
+    // residents hold, everyday words for what they need).
+    for words in [
+        "車椅子",
+        "くるまいす",
+        "身体障害者手帳",
+        "身障者",
+        "歩けない",
+        "駐車許可",
+        "障がい者 駐車",
+        "車いす 駐車場",
+        "妊婦",
+    ] {
+        let res = c
+            .get(&format!("/api/v1/procedures?q={}", encode(words)))
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+        let names: Vec<String> = res.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            names.iter().any(|n| n.contains("おもいやり駐車場利用証")),
+            "{words} finds the parking permit: {names:?}"
+        );
+    }
+    // Nothing matches: said plainly, with the FAQ's answer to the same words
+    // one step away and who to ask; not "0件の手続きが見つかりました".
+    let page = c.get(&format!("/procedures?q={}", encode("住民票"))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains("「住民票」に合う手続きは見つかりませんでした。"),
+        "{html}"
+    );
+    assert!(!html.contains("0件の手続きが見つかりました"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/faq?q={}\"", encode("住民票"))),
+        "{html}"
+    );
+    assert!(html.contains("担当窓口にお問い合わせください"), "{html}");
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn the_procedure_page_says_things_once_and_the_phone_can_be_tapped() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    let mut c = t.client();
+    let id = procedure_id(&t, "mie-parking-permit").await;
+    let html = c.get(&format!("/procedures/{id}")).await.text();
+    assert!(!html.contains("無料（無料）"), "{html}");
+    assert!(html.contains("子ども・福祉部 地域福祉課"), "{html}");
+    assert!(!html.contains("（子ども・福祉部）"), "{html}");
+    assert!(html.contains("href=\"tel:0592242256\""), "{html}");
+    // English too.
+    let html = c.get(&format!("/procedures/{id}?lang=en")).await.text();
+    assert!(html.contains("href=\"tel:0592242256\""), "{html}");
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn a_birth_date_in_the_future_is_refused() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    let mut c = t.client();
+    c.api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
+        .await;
+    let id = procedure_id(&t, "mie-parking-permit").await;
+    let next_year = chrono::Utc::now().date_naive().format("%Y").to_string();
+    let next_year: i32 = next_year.parse::<i32>().unwrap() + 1;
+    for (typed, refused) in [
+        ("2031-01-01".to_string(), true),
+        ("令和99年1月1日".to_string(), true),
+        (format!("{next_year}-01-01"), true),
+        ("昭和50年5月5日".to_string(), false),
+    ] {
+        let res = c
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/procedures/{id}/applications"),
+                &json!({"answers": {"birth_date": typed}}),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+        let issues = res.json()["issues"].clone();
+        let on_birth: Vec<&Value> = issues
+            .as_array()
+            .map(|a| a.iter().filter(|i| i["field"] == "birth_date").collect())
+            .unwrap_or_default();
+        if refused {
+            assert_eq!(on_birth.len(), 1, "{typed}: {issues}");
+            assert_eq!(on_birth[0]["code"], "answer.date_too_late", "{typed}");
+            let message = on_birth[0]["message"].as_str().unwrap();
+            assert!(message.contains("以前の日付"), "{message}");
+        } else {
+            assert!(on_birth.is_empty(), "{typed}: {issues}");
+        }
+    }
+    t.finish().await;
+}
+
+/// Signs in through the staff page without saying where to go, as a person does.
+async fn staff_sign_in(c: &mut common::Client, email: &str) -> String {
+    let csrf = c.get("/staff/signin").await.csrf();
+    let res = c
+        .post_form(
+            "/staff/signin",
+            &[
+                ("_csrf", &csrf),
+                ("email", email),
+                ("password", DEMO_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let first = res.location();
+    let res = c.get(&first).await;
+    if res.status == StatusCode::SEE_OTHER {
+        res.location()
+    } else {
+        first
+    }
+}
+
+#[tokio::test]
+async fn each_staff_role_lands_where_its_work_is() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    for (email, lands) in [
+        ("hs.staff@pref.mie.example.jp", "/staff"),
+        ("hs.head@pref.mie.example.jp", "/staff/approvals"),
+    ] {
+        let mut c = t.client();
+        assert_eq!(staff_sign_in(&mut c, email).await, lands, "{email}");
+    }
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn corrections_and_decisions_through_the_pages() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    let hs = procedure_id(&t, "mie-hs-entrance").await;
+
+    // The resident sends the high-school application through the API.
+    let mut resident = t.client();
+    resident
+        .api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
+        .await;
+    let answers = json!({
+        "name": {"family": "三重", "given": "花子", "family_kana": "ミエ", "given_kana": "ハナコ"},
+        "birth_date": "平成22年4月1日",
+        "address": {"prefecture": "三重県", "city": "津市広明町13番地", "building": ""},
+        "phone": "059-224-3070",
+        "junior_high": "津市立西橋内中学校",
+        "school": "tsu",
+        "department": "general",
+        "selection": "early",
+        "guardian_name": {"family": "三重", "given": "太郎", "family_kana": "ミエ", "given_kana": "タロウ"},
+        "guardian_relationship": "father",
+        "agree": true
+    });
+    let res = resident
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/procedures/{hs}/applications"),
+            &json!({"answers": answers, "submit": true}),
+            &[("Idempotency-Key", "journeys-1")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let id = res.json()["id"].as_i64().unwrap();
+
+    let receipt = res.json()["receipt_number"].as_str().unwrap().to_string();
+
+    // Staff find it by receipt number (typed in full width too), by name,
+    // and by its reading in hiragana.
+    let mut staff = t.client();
+    staff_sign_in(&mut staff, "hs.staff@pref.mie.example.jp").await;
+    let link = format!("href=\"/staff/applications/{id}\"");
+    let full_width: String = receipt
+        .chars()
+        .map(|c| match c {
+            '0'..='9' | 'A'..='Z' | '-' => char::from_u32(c as u32 + 0xFEE0).unwrap(),
+            c => c,
+        })
+        .collect();
+    for words in [
+        receipt.as_str(),
+        &receipt.to_lowercase(),
+        &full_width,
+        "三重 花子",
+        "みえ はなこ",
+    ] {
+        let html = staff
+            .get(&format!("/staff?q={}", encode(words)))
+            .await
+            .text();
+        assert!(html.contains(&link), "{words} finds it");
+    }
+    for words in ["三重 次郎", "100%", "_"] {
+        let html = staff
+            .get(&format!("/staff?q={}", encode(words)))
+            .await
+            .text();
+        assert!(!html.contains(&link), "{words} does not find it");
+    }
+
+    // Staff open it and start the review on the page.
+    let page = staff.get(&format!("/staff/applications/{id}")).await;
+    let html = page.text();
+    // The application comes before what can be done with it.
+    let answers_at = html.find("<h2>申請内容</h2>").unwrap();
+    let actions_at = html.find("<h2>処理</h2>").unwrap();
+    assert!(answers_at < actions_at, "answers above the actions");
+    let csrf = page.csrf();
+    let version = |html: &str| {
+        let at = html.find("name=\"version\" value=\"").unwrap() + 22;
+        html[at..].split('"').next().unwrap().to_string()
+    };
+    let v = version(&html);
+    let res = staff
+        .post_form(
+            &format!("/staff/applications/{id}/actions"),
+            &[
+                ("_csrf", &csrf),
+                ("version", &v),
+                ("action", "start_review"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+
+    // No decision is chosen for them; drafting without one says so at the
+    // choice, and the reason typed is kept.
+    let html = staff.get(&format!("/staff/applications/{id}")).await.text();
+    assert!(
+        !html.contains("value=\"grant\" checked"),
+        "no default decision"
+    );
+    let v = version(&html);
+    let res = staff
+        .post_form(
+            &format!("/staff/applications/{id}/actions"),
+            &[
+                ("_csrf", &csrf),
+                ("version", &v),
+                ("action", "draft"),
+                ("reason", "書類がそろっています"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text();
+    assert!(html.contains("id=\"outcome-error\""), "{html}");
+    assert!(html.contains("href=\"#outcome\""), "{html}");
+    assert!(html.contains(">書類がそろっています</textarea>"), "{html}");
+
+    // Sending back with no message: the error is at the message box.
+    let res = staff
+        .post_form(
+            &format!("/staff/applications/{id}/actions"),
+            &[
+                ("_csrf", &csrf),
+                ("version", &v),
+                ("action", "return"),
+                ("message", "  "),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text();
+    assert!(html.contains("id=\"message-error\""), "{html}");
+    assert!(html.contains("href=\"#message\""), "{html}");
+    assert!(html.contains("aria-invalid=\"true\""), "{html}");
+    // What the two ways back mean is said where they are.
+    assert!(html.contains("申請者が直して再提出するまで"), "{html}");
+
+    // Sent back with a message.
+    let res = staff
+        .post_form(
+            &format!("/staff/applications/{id}/actions"),
+            &[
+                ("_csrf", &csrf),
+                ("version", &v),
+                ("action", "return"),
+                ("message", "中学校名を正式な名称で書いてください。"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+
+    // The resident signs in on the page: the application to correct is shown
+    // first, on the home page and in the list.
+    let mut browser = t.client();
+    let res = browser
+        .page_sign_in("taro@example.jp", DEMO_PASSWORD, false)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let home = browser.get("/").await.text();
+    assert!(home.contains("続きが必要な申請があります"), "{home}");
+    assert!(home.contains("修正して再提出する"), "{home}");
+    let list = browser.get("/applications").await.text();
+    assert!(
+        list.find("続きが必要な申請があります").unwrap() < list.find("<table").unwrap(),
+        "{list}"
+    );
+    // The correction message is on the pages being corrected.
+    let check = browser.get(&format!("/applications/{id}/check")).await;
+    assert_eq!(check.status, StatusCode::OK, "{}", check.text());
+    let check_html = check.text();
+    assert!(
+        check_html.contains("中学校名を正式な名称で書いてください。"),
+        "{check_html}"
+    );
+    assert!(check_html.contains("この内容で再提出する"), "{check_html}");
+    let csrf = check.csrf();
+    let res = browser
+        .post_form(&format!("/applications/{id}/submit"), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let receipt = browser.get(&res.location()).await.text();
+    assert!(receipt.contains("再提出を受け付けました"), "{receipt}");
+    assert!(!receipt.contains("<h1>申請を受け付けました"), "{receipt}");
+    // Staff see it as 再提出, with when.
+    let inbox = staff.get("/staff?status=submitted").await.text();
+    let row = &inbox[inbox.find(&link).unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains(">再提出</span>"), "{row}");
+    assert!(row.contains("再提出 20"), "{row}");
+
+    // A decision drafted: its history line reads as words, for both.
+    let html = staff.get(&format!("/staff/applications/{id}")).await.text();
+    let v = version(&html);
+    let res = staff
+        .post_form(
+            &format!("/staff/applications/{id}/actions"),
+            &[
+                ("_csrf", &csrf_of(&html)),
+                ("version", &v),
+                ("action", "start_review"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let html = staff.get(&format!("/staff/applications/{id}")).await.text();
+    let res = staff
+        .post_form(
+            &format!("/staff/applications/{id}/actions"),
+            &[
+                ("_csrf", &csrf_of(&html)),
+                ("version", &version(&html)),
+                ("action", "draft"),
+                ("outcome", "grant"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    for html in [
+        staff.get(&format!("/staff/applications/{id}")).await.text(),
+        browser.get(&format!("/applications/{id}")).await.text(),
+        browser
+            .get(&format!("/applications/{id}?lang=en"))
+            .await
+            .text(),
+    ] {
+        assert!(!html.contains("event.decision_drafted"), "{html}");
+    }
+    // The two approvers sign; the resident's page says what was decided and
+    // what happens next.
+    sign_all(&t, id).await;
+    let html = browser
+        .get(&format!("/applications/{id}?lang=ja"))
+        .await
+        .text();
+    assert!(html.contains("申請が認められました"), "{html}");
+    assert!(html.contains("受け取り方"), "{html}");
+    assert!(html.contains("href=\"tel:0592242913\""), "{html}");
+    // `finish` fails on any message key asked for without a text.
+    t.finish().await;
+}
+
+async fn act(c: &mut common::Client, id: i64, mut body: Value) -> common::Res {
+    let v = c
+        .get(&format!("/api/v1/staff/applications/{id}"))
+        .await
+        .json()["version"]
+        .clone();
+    body["version"] = v;
+    c.post_json(&format!("/api/v1/staff/applications/{id}/actions"), &body)
+        .await
+}
+
+/// The high-school route's two steps (審査, 決裁) signed by their approvers.
+async fn sign_all(t: &TestApp, id: i64) {
+    for email in [
+        "hs.reviewer@pref.mie.example.jp",
+        "hs.head@pref.mie.example.jp",
+    ] {
+        let mut c = t.client();
+        c.api_sign_in(email, DEMO_PASSWORD, "staff").await;
+        let res = act(&mut c, id, json!({"action": "approve"})).await;
+        assert_eq!(res.status, StatusCode::OK, "{email}: {}", res.text());
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_tells_the_resident_why_and_what_next() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    let hs = procedure_id(&t, "mie-hs-entrance").await;
+    let mut resident = t.client();
+    resident
+        .api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
+        .await;
+    let answers = json!({
+        "name": {"family": "三重", "given": "花子", "family_kana": "ミエ", "given_kana": "ハナコ"},
+        "birth_date": "平成22年4月1日",
+        "address": {"prefecture": "三重県", "city": "津市広明町13番地", "building": ""},
+        "phone": "059-224-3070",
+        "junior_high": "津市立西橋内中学校",
+        "school": "tsu",
+        "department": "general",
+        "selection": "early",
+        "guardian_name": {"family": "三重", "given": "太郎", "family_kana": "ミエ", "given_kana": "タロウ"},
+        "guardian_relationship": "father",
+        "agree": true
+    });
+    let res = resident
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/procedures/{hs}/applications"),
+            &json!({"answers": answers, "submit": true}),
+            &[("Idempotency-Key", "journeys-refusal")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let id = res.json()["id"].as_i64().unwrap();
+    let mut staff = t.client();
+    staff
+        .api_sign_in("hs.staff@pref.mie.example.jp", DEMO_PASSWORD, "staff")
+        .await;
+    for body in [
+        json!({"action": "start_review"}),
+        json!({"action": "draft", "outcome": "refuse", "reason": "出願期間を過ぎてから届きました。"}),
+    ] {
+        let res = act(&mut staff, id, body).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    }
+    sign_all(&t, id).await;
+    let mut browser = t.client();
+    browser
+        .page_sign_in("taro@example.jp", DEMO_PASSWORD, false)
+        .await;
+    let html = browser.get(&format!("/applications/{id}")).await.text();
+    assert!(html.contains("申請は認められませんでした"), "{html}");
+    assert!(html.contains("出願期間を過ぎてから届きました。"), "{html}");
+    assert!(html.contains("審査請求"), "{html}");
+    let html = browser
+        .get(&format!("/applications/{id}?lang=en"))
+        .await
+        .text();
+    assert!(html.contains("Your application has been refused"), "{html}");
+    t.finish().await;
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"_csrf\" value=\"").unwrap() + 20;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_refused_file_says_what_was_wrong_with_it() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    let permit = procedure_id(&t, "mie-parking-permit").await;
+    let mut c = t.client();
+    c.page_sign_in("taro@example.jp", DEMO_PASSWORD, false)
+        .await;
+    let csrf = c.get(&format!("/procedures/{permit}")).await.csrf();
+    let res = c
+        .post_form(&format!("/procedures/{permit}/apply"), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let first = res.location();
+    let app = first
+        .trim_start_matches("/applications/")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = format!("/applications/{app}/pages/certificate");
+    let csrf = c.get(&page).await.csrf();
+    let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+    heic.resize(4096, 0);
+    let mut big_jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    big_jpeg.resize(6 * 1024 * 1024, 0);
+    let text = "メモです\n".repeat(10);
+    for (name, bytes, says) in [
+        (
+            "memo.txt",
+            text.as_bytes(),
+            vec!["「memo.txt」", "テキスト", "PDF、JPEG、PNG"],
+        ),
+        (
+            "IMG_0001.JPG",
+            &big_jpeg[..],
+            vec!["「IMG_0001.JPG」", "6.0 MB", "大きすぎます", "5.0 MB以下"],
+        ),
+        ("empty.pdf", &[][..], vec!["「empty.pdf」", "空です"]),
+        (
+            "broken.pdf",
+            &[0x00, 0x01, 0x02, 0xFF, 0xFE, 0x00][..],
+            vec!["「broken.pdf」", "読み取れません"],
+        ),
+    ] {
+        let res = c
+            .post_multipart(
+                &page,
+                &[("_csrf", &csrf), ("_action", "continue")],
+                &[("certificate", name, bytes)],
+            )
+            .await;
+        let html = res.text();
+        for s in &says {
+            assert!(
+                html.contains(s),
+                "{name}: {s} in {}",
+                &html[html.find("error-summary").unwrap_or(0)..]
+                    [..2000.min(html.len() - html.find("error-summary").unwrap_or(0))]
+            );
+        }
+        // One problem, the file's own (not "choose a file" as well).
+        assert_eq!(html.matches("class=\"error-message\"").count(), 1, "{name}");
+    }
+    // An iPhone photo (HEIC) is taken.
+    let res = c
+        .post_multipart(
+            &page,
+            &[("_csrf", &csrf), ("_action", "continue")],
+            &[("certificate", "IMG_0002.HEIC", &heic)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let attached: i64 = sqlx::query_scalar(
+        "select count(*) from attachments where application_id = $1 and kind = 'heic'",
+    )
+    .bind(app.parse::<i64>().unwrap())
+    .fetch_one(t.app.platform.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(attached, 1);
+    t.finish().await;
+}
