@@ -589,3 +589,74 @@ async fn a_refused_file_says_what_was_wrong_with_it() {
     assert_eq!(attached, 1);
     t.finish().await;
 }
+
+#[tokio::test]
+async fn residents_read_plans_without_our_transcription_notes() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    let mut c = t.client();
+    let list = c.get("/plans").await.text();
+    let mut pages: Vec<String> = list
+        .match_indices("href=\"/plans/")
+        .map(|(at, _)| {
+            list[at + 6..]
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    pages.sort();
+    pages.dedup();
+    assert!(pages.len() >= 3, "{pages:?}");
+    let mut kpis = Vec::new();
+    for page in &pages {
+        let html = c.get(page).await.text();
+        for internal in ["seeds/", ".txt", "見え消し", " l.", "（l.", "notes 参照"] {
+            assert!(!html.contains(internal), "{page} shows {internal:?}");
+        }
+        for prefix in ["href=\"/kpis/", "href=\"/plans/"] {
+            kpis.extend(
+                html.match_indices(prefix)
+                    .map(|(at, _)| html[at + 6..].split('"').next().unwrap().to_string())
+                    .filter(|l| l.contains("/kpis/") || l.contains("/projects/"))
+                    .take(3),
+            );
+        }
+    }
+    assert!(!kpis.is_empty());
+    let mut more = Vec::new();
+    for page in kpis.iter().filter(|p| p.contains("/projects/")) {
+        let html = c.get(page).await.text();
+        more.extend(
+            html.match_indices("href=\"/kpis/")
+                .map(|(at, _)| html[at + 6..].split('"').next().unwrap().to_string())
+                .take(3),
+        );
+    }
+    kpis.extend(more);
+    assert!(kpis.iter().any(|k| k.starts_with("/kpis/")), "{kpis:?}");
+    for kpi in &kpis {
+        let html = c.get(kpi).await.text();
+        for internal in ["seeds/", ".txt", " l.", "（l."] {
+            assert!(!html.contains(internal), "{kpi} shows {internal:?}");
+        }
+    }
+    // Staff checking the transcription still see where it came from.
+    let mut staff = t.client();
+    staff_sign_in(&mut staff, "dx@pref.mie.example.jp").await;
+    let mie = pages
+        .iter()
+        .find(|p| c_contains_mie(&list, p))
+        .cloned()
+        .unwrap_or_else(|| pages[0].clone());
+    let html = staff.get(&mie).await.text();
+    assert!(html.contains(".txt"), "staff see the source: {mie}");
+    t.finish().await;
+}
+
+/// Whether the plans list links `page` next to 三重県's name.
+fn c_contains_mie(list: &str, page: &str) -> bool {
+    list.find(&format!("href=\"{page}\""))
+        .map(|at| list[at..].chars().take(400).collect::<String>().contains("三重"))
+        .unwrap_or(false)
+}

@@ -55,6 +55,11 @@ struct PlansPage {
     inventories: Vec<(String, String)>,
 }
 
+/// Whether the reader is signed in as staff.
+fn is_staff(ctx: &PageCtx) -> bool {
+    ctx.user.as_ref().is_some_and(|u| u.is_staff)
+}
+
 async fn plans_page(State(state): State<Plans>, ctx: PageCtx) -> Result<Response, AppError> {
     let rows = plans::list(&state)
         .await?
@@ -174,8 +179,14 @@ async fn plan_page(
         org_code: organisation.code.clone(),
         period: period(&plan, &tr),
         description: plan.description.clone(),
-        source: plan.source.clone(),
-        notes: plan.notes(),
+        // Where each figure was transcribed from, and our notes on the
+        // transcription, are for staff checking it, not for residents.
+        source: if is_staff(&ctx) {
+            plan.source.clone()
+        } else {
+            String::new()
+        },
+        notes: if is_staff(&ctx) { plan.notes() } else { Vec::new() },
         fy_label: fy_label(fy, &tr),
         fy_choices: plan
             .years()
@@ -370,7 +381,11 @@ async fn kpi_page(
         year_labels: years.iter().map(|y| fy_label(*y, &tr)).collect(),
         revisions: revision_rows(&k, &tr),
         actuals: actual_rows(&k, &tr),
-        source: k.kpi.source.clone(),
+        source: if is_staff(&ctx) {
+            k.kpi.source.clone()
+        } else {
+            String::new()
+        },
         metric_key: k.kpi.metric().map(|m| format!("plans.metric.{}", m.code())),
         staff_href,
         ctx,
