@@ -597,13 +597,7 @@ async fn residents_read_plans_without_our_transcription_notes() {
     let list = c.get("/plans").await.text();
     let mut pages: Vec<String> = list
         .match_indices("href=\"/plans/")
-        .map(|(at, _)| {
-            list[at + 6..]
-                .split('"')
-                .next()
-                .unwrap()
-                .to_string()
-        })
+        .map(|(at, _)| list[at + 6..].split('"').next().unwrap().to_string())
         .collect();
     pages.sort();
     pages.dedup();
@@ -657,6 +651,80 @@ async fn residents_read_plans_without_our_transcription_notes() {
 /// Whether the plans list links `page` next to 三重県's name.
 fn c_contains_mie(list: &str, page: &str) -> bool {
     list.find(&format!("href=\"{page}\""))
-        .map(|at| list[at..].chars().take(400).collect::<String>().contains("三重"))
+        .map(|at| {
+            list[at..]
+                .chars()
+                .take(400)
+                .collect::<String>()
+                .contains("三重")
+        })
         .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn a_refused_kpi_value_keeps_what_was_typed_at_its_field() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    let mut staff = t.client();
+    staff_sign_in(&mut staff, "dx@pref.mie.example.jp").await;
+    let list = staff.get("/staff/plans").await.text();
+    // Names, not internal codes.
+    for code in ["r3-main", "gyosei-6-1"] {
+        assert!(!list.contains(code), "the staff plans page shows {code}");
+    }
+    let mut page = None;
+    for (at, _) in list.match_indices("href=\"/staff/kpis/") {
+        let link = list[at + 6..].split('"').next().unwrap().to_string();
+        let html = staff.get(&link).await;
+        if html.text().contains("id=\"a-value\"") {
+            page = Some((link, html));
+            break;
+        }
+    }
+    let (link, html) = page.expect("a KPI entered by hand");
+    let text = html.text();
+    assert!(
+        !text.contains(">kensei-report-r3<"),
+        "policy areas are named, not coded"
+    );
+    // The current fiscal year (or the plan's nearest) is chosen, not the first.
+    let now = jp::fiscal::fiscal_year_of(platform::db::Timestamp::now().jst().date_naive());
+    let selected = text[text.find("id=\"a-fy\"").unwrap()..]
+        .split("</select>")
+        .next()
+        .unwrap()
+        .to_string();
+    let years: Vec<i32> = selected
+        .match_indices("<option value=\"")
+        .map(|(at, _)| selected[at + 15..][..4].parse().unwrap())
+        .collect();
+    let chosen: i32 = {
+        let at = selected.find("\" selected").expect("a year is chosen");
+        selected[at - 4..at].parse().unwrap()
+    };
+    let nearest = *years.iter().min_by_key(|y| (**y - now).abs()).unwrap();
+    assert_eq!(chosen, nearest, "{years:?}");
+    let first = years[0];
+    let other = if chosen == first { first + 1 } else { first };
+    let res = staff
+        .post_form(
+            &format!("{link}/actuals"),
+            &[
+                ("_csrf", &html.csrf()),
+                ("fiscal_year", &other.to_string()),
+                ("value", "約33%"),
+                ("source", "県政レポート"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text();
+    assert!(html.contains("id=\"a-value-error\""), "{html}");
+    assert!(html.contains("href=\"#a-value\""), "{html}");
+    assert!(html.contains("value=\"約33%\""), "{html}");
+    assert!(html.contains("value=\"県政レポート\""), "{html}");
+    assert!(
+        html.contains(&format!("value=\"{other}\" selected")),
+        "the year chosen is kept"
+    );
+    t.finish().await;
 }

@@ -136,7 +136,19 @@ pub fn policy_areas(projects: &[Project], kpis: &[KpiView]) -> Vec<String> {
     );
     a.sort();
     a.dedup();
+    a.retain(|s| !s.is_empty());
     a
+}
+
+/// What a person reads for a policy area: the project (number and title)
+/// that is the area, or whose code it is; its code only if neither.
+pub fn policy_area_label(area: &str, projects: &[Project], tr: &Tr) -> String {
+    projects
+        .iter()
+        .find(|p| p.policy_area == area)
+        .or_else(|| projects.iter().find(|p| p.code == area))
+        .map(|p| format!("{} {}", p.number, tr.pick(&p.title, &p.title_en)))
+        .unwrap_or_else(|| area.to_string())
 }
 
 /// A roll-up row: what it is of, and its figures.
@@ -262,10 +274,7 @@ pub fn summary(
                 row.decided_grade = Some(d.grade.clone());
                 row.decided_reason = d.reason.clone();
             }
-            // The area's label: the project whose policy area it is, if one is.
-            if let Some(p) = projects.iter().find(|p| p.policy_area == area) {
-                row.label = format!("{} {}", p.number, tr.pick(&p.title, &p.title_en));
-            }
+            row.label = policy_area_label(&area, projects, tr);
             row
         })
         .collect();

@@ -186,7 +186,11 @@ async fn plan_page(
         } else {
             String::new()
         },
-        notes: if is_staff(&ctx) { plan.notes() } else { Vec::new() },
+        notes: if is_staff(&ctx) {
+            plan.notes()
+        } else {
+            Vec::new()
+        },
         fy_label: fy_label(fy, &tr),
         fy_choices: plan
             .years()

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use platform::accounts::Staff;
 use platform::web::parse_id;
 use platform::web::{
-    AppError, CsrfForm, CsrfMultipart, CurrentStaff, PageCtx, PageQuery, render_status,
+    AppError, CsrfForm, CsrfMultipart, CurrentStaff, Errors, PageCtx, PageQuery, render_status,
 };
 use serde::Deserialize;
 
@@ -81,7 +81,12 @@ async fn staff_plans_render(
             kpis: p
                 .kpis
                 .iter()
-                .map(|k| (k.kpi.id, format!("{} {}", k.kpi.code, k.kpi.name)))
+                .map(|k| {
+                    (
+                        k.kpi.id,
+                        ctx.tr.pick(&k.kpi.name, &k.kpi.name_en).to_string(),
+                    )
+                })
                 .collect(),
         })
         .collect();
@@ -127,7 +132,35 @@ struct StaffKpiPage {
     bound: bool,
     notice: Option<String>,
     error: Option<String>,
-    areas: Vec<String>,
+    /// Problems with the actual's fields, each at its field.
+    errors: Errors,
+    /// The actual's fields as typed (after a problem), the year chosen by
+    /// default otherwise.
+    kept: KeptActual,
+    /// Policy areas a grade can be decided for: (code, name).
+    areas: Vec<(String, String)>,
+}
+
+/// The actual form's fields.
+#[derive(Default)]
+struct KeptActual {
+    fiscal_year: i32,
+    series: String,
+    value: String,
+    source: String,
+    date: String,
+}
+
+impl KeptActual {
+    fn from_form(form: &platform::web::FormData) -> KeptActual {
+        KeptActual {
+            fiscal_year: form.text("fiscal_year").parse().unwrap_or(0),
+            series: form.text("series").to_string(),
+            value: form.text("value").to_string(),
+            source: form.text("source").to_string(),
+            date: form.text("date").to_string(),
+        }
+    }
 }
 
 async fn staff_kpi_render(
@@ -138,14 +171,56 @@ async fn staff_kpi_render(
     notice: Option<String>,
     error: Option<String>,
 ) -> Result<Response, AppError> {
+    staff_kpi_render_with(
+        state,
+        ctx,
+        staff,
+        id,
+        notice,
+        error,
+        Errors::new(),
+        KeptActual::default(),
+    )
+    .await
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one page's parts; a struct would only rename them"
+)]
+async fn staff_kpi_render_with(
+    state: &Plans,
+    ctx: PageCtx,
+    staff: &Staff,
+    id: i64,
+    notice: Option<String>,
+    error: Option<String>,
+    errors: Errors,
+    mut kept: KeptActual,
+) -> Result<Response, AppError> {
     let kpis::StaffKpi {
         plan,
         kpi: k,
         areas,
+        projects,
     } = kpis::for_staff(state, staff, id).await?;
     let tr = ctx.tr.clone();
+    let areas = areas
+        .iter()
+        .map(|a| (a.clone(), views::policy_area_label(a, &projects, &tr)))
+        .collect();
     let years = views::plan_years(&plan);
-    let status = if error.is_some() {
+    // The year chosen by default: the current fiscal year, or the plan's
+    // nearest year to it.
+    if !years.contains(&kept.fiscal_year) {
+        let now = jp::fiscal::fiscal_year_of(platform::db::Timestamp::now().jst().date_naive());
+        kept.fiscal_year = years
+            .iter()
+            .copied()
+            .min_by_key(|y| (y - now).abs())
+            .unwrap_or(now);
+    }
+    let status = if error.is_some() || !errors.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
@@ -162,6 +237,8 @@ async fn staff_kpi_render(
         bound: k.kpi.metric().is_some(),
         notice,
         error,
+        errors,
+        kept,
         areas,
         ctx,
     };
@@ -221,21 +298,30 @@ async fn staff_actual(
     dx_office(&staff.staff)?;
     let id = parse_id(&id)?;
     let fy: i32 = form.text("fiscal_year").parse().unwrap_or(0);
-    let Some(value) = number_field(form.text("value")) else {
-        let msg = ctx.t("plans.error.not_a_number").to_string();
-        return staff_kpi_render(&state, ctx, &staff.staff, id, None, Some(msg)).await;
-    };
+    // Problems at their fields, with everything typed kept.
+    let mut errors = Errors::new();
+    let value = number_field(form.text("value"));
+    if value.is_none() {
+        let key = "plans.error.not_a_number";
+        errors.add("a-value", key, ctx.t(key));
+    }
     let date = form
         .get("date")
         .filter(|d| !d.trim().is_empty())
         .map(|d| jp::wareki::parse_date(d).map(|d| d.format("%Y-%m-%d").to_string()));
     let date = match date {
         Some(Err(_)) => {
-            let msg = ctx.t("plans.error.date").to_string();
-            return staff_kpi_render(&state, ctx, &staff.staff, id, None, Some(msg)).await;
+            let key = "plans.error.date";
+            errors.add("a-date", key, ctx.t(key));
+            None
         }
         Some(Ok(d)) => Some(d),
         None => None,
+    };
+    let (Some(value), true) = (value, errors.is_empty()) else {
+        let kept = KeptActual::from_form(&form);
+        return staff_kpi_render_with(&state, ctx, &staff.staff, id, None, None, errors, kept)
+            .await;
     };
     let actual = NewActual {
         kpi_id: id,

@@ -87,6 +87,8 @@ pub struct StaffKpi {
     pub plan: Plan,
     pub kpi: KpiView,
     pub areas: Vec<String>,
+    /// The plan's projects (what the areas are named after).
+    pub projects: Vec<crate::model::Project>,
 }
 
 /// A KPI of the staff member's organisation, for its DX office.
@@ -99,7 +101,12 @@ pub async fn for_staff(state: &Plans, staff: &Staff, id: i64) -> Result<StaffKpi
     let projects = store::plans::projects(db, plan.id).await?;
     let kpis = of_plan(db, &plan).await?;
     let areas = views::policy_areas(&projects, &kpis);
-    Ok(StaffKpi { plan, kpi, areas })
+    Ok(StaffKpi {
+        plan,
+        kpi,
+        areas,
+        projects,
+    })
 }
 
 /// KPIs whose name contains `q`, or whose code is `q` (every KPI for an
