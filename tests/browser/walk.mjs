@@ -170,6 +170,8 @@ async function journey({ js }) {
   await page.selectOption('#school', 'tsu');
   await cont(page);
   await check('department page');
+  expect(await page.isChecked('#department'), 'the only department of the school chosen is chosen already');
+  expect((await page.textContent('main')).includes('で選んだ'), 'the department page names the school chosen');
   await page.check('#department');
   await cont(page);
   await page.check('input[name="selection"][value="early"]');

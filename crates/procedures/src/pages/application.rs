@@ -118,6 +118,7 @@ async fn render_page(
         attachments: &atts,
         application_id: app.id,
         tr: &tr,
+        def,
     };
     let fields = fields::page_fields(page, &src);
     let visible = navigation::visible_pages(def, answers);

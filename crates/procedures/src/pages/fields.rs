@@ -157,6 +157,8 @@ pub struct Source<'a> {
     pub attachments: &'a [Attachment],
     pub application_id: i64,
     pub tr: &'a Tr,
+    /// The whole form (an earlier question a choice depends on).
+    pub def: &'a crate::form::FormDefinition,
 }
 
 impl Source<'_> {
@@ -170,6 +172,25 @@ impl Source<'_> {
     fn error(&self, name: &str) -> Option<String> {
         self.errors.get(name).map(str::to_string)
     }
+}
+
+/// "The choices for 「…」 (chosen earlier: …)": what an earlier answer that
+/// decides a choice's options was.
+fn earlier_choice(src: &Source<'_>, parent: &str, answers: &Map<String, Value>) -> Option<String> {
+    let chosen = answers.get(parent).and_then(Value::as_str)?;
+    let (_, q) = src.def.questions().find(|(_, q)| q.id == parent)?;
+    let options = options_for(&q.kind, answers);
+    let label = options
+        .iter()
+        .find(|o| o.value == chosen)
+        .map(|o| src.tr.pick(&o.label, &o.label_en).to_string())?;
+    Some(src.tr.f(
+        "answer.depends_on",
+        &[
+            ("question", src.tr.pick(&q.label, &q.label_en).to_string()),
+            ("choice", label),
+        ],
+    ))
 }
 
 /// Text for an input from a normalised value.
@@ -230,6 +251,7 @@ fn field(
     let typed = src.pending_text(name);
     let text = typed.clone().unwrap_or_else(|| value_text(q, value));
     let mut fieldset = false;
+    let mut depends_on: Option<String> = None;
     let mut widget = match &q.kind {
         Kind::Text { .. } => text_input("text", "off", "", "input--medium"),
         Kind::Textarea { max_length } => Widget::Textarea {
@@ -365,10 +387,21 @@ fn field(
             style, options_by, ..
         } => {
             let options = options_for(&q.kind, answers);
+            // Only one possible answer (one department at the school chosen):
+            // it is chosen already.
+            let only = match options {
+                [one] => Some(one.value.clone()),
+                _ => None,
+            };
             let current = typed
                 .clone()
                 .or_else(|| value.and_then(Value::as_str).map(str::to_string))
+                .or(only)
                 .unwrap_or_default();
+            // Options that depend on an earlier choice say which.
+            if let Some(parent) = options_by {
+                depends_on = earlier_choice(src, parent, answers);
+            }
             let views = option_views(&id, options, &[current], tr);
             let style = if options_by.is_some() && options.len() > 12 {
                 ChoiceStyle::Select
@@ -528,6 +561,11 @@ fn field(
         }
     } else {
         hint
+    };
+    let hint = match depends_on {
+        Some(said) if hint.is_empty() => said,
+        Some(said) => format!("{said} {hint}"),
+        None => hint,
     };
     // A composite field's error is reported on its first part; show it at the top too.
     let error = src.error(name).or_else(|| match &widget {
