@@ -206,9 +206,17 @@ fn disposition(name: &str) -> HeaderValue {
             }
         })
         .collect();
+    // The plain name for old clients: the name itself when it is plain ASCII.
+    let plain = if name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+    {
+        name.to_string()
+    } else {
+        format!("export.{}", name.rsplit('.').next().unwrap_or("bin"))
+    };
     HeaderValue::from_str(&format!(
-        "attachment; filename=\"export.{}\"; filename*=UTF-8''{encoded}",
-        name.rsplit('.').next().unwrap_or("bin")
+        "attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }

@@ -728,3 +728,50 @@ async fn a_refused_kpi_value_keeps_what_was_typed_at_its_field() {
     );
     t.finish().await;
 }
+
+#[tokio::test]
+async fn exports_are_filtered_and_named_for_what_they_hold() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    let hs = procedure_id(&t, "mie-hs-entrance").await;
+    let mut staff = t.client();
+    staff_sign_in(&mut staff, "hs.staff@pref.mie.example.jp").await;
+    let page = staff.get("/staff/procedures").await.text();
+    assert!(page.contains(&format!("id=\"x-status-{hs}\"")), "{page}");
+    assert!(page.contains(&format!("id=\"x-from-{hs}\"")), "{page}");
+    let today = platform::db::Timestamp::now()
+        .jst()
+        .format("%Y%m%d")
+        .to_string();
+    let mut names = Vec::new();
+    for query in [
+        "",
+        "?encoding=sjis",
+        "?status=submitted&from=2026-04-01&to=",
+    ] {
+        let res = staff
+            .get(&format!("/staff/procedures/{hs}/export.csv{query}"))
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{query}");
+        names.push(
+            res.headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert!(
+        names[0].contains(&format!("filename=\"mie-hs-entrance-{today}-utf8.csv\"")),
+        "{names:?}"
+    );
+    assert!(
+        names[1].contains(&format!("filename=\"mie-hs-entrance-{today}-sjis.csv\"")),
+        "{names:?}"
+    );
+    assert!(
+        names[2].contains(&format!(
+            "filename=\"mie-hs-entrance-{today}-submitted-received-20260401--utf8.csv\""
+        )),
+        "{names:?}"
+    );
+    t.finish().await;
+}

@@ -1,6 +1,7 @@
 //! The section's procedures: their approval routes (organisation admins
 //! edit them) and the exports of their applications.
 
+use ::procedures::applications::Status;
 use approvals::model::{Step, StepRole};
 use askama::Template;
 use axum::Router;
@@ -39,6 +40,8 @@ struct ProcedureView {
 struct ProceduresPage {
     ctx: PageCtx,
     rows: Vec<ProcedureView>,
+    /// The statuses an export can be limited to: (code, label).
+    statuses: Vec<(&'static str, String)>,
     admin: bool,
     error: Option<String>,
 }
@@ -92,6 +95,11 @@ async fn render_procedures(
     render_status(
         status,
         &ProceduresPage {
+            statuses: Status::ALL
+                .iter()
+                .filter(|s| **s != Status::Draft)
+                .map(|s| (s.code(), ctx.t(s.label_key()).to_string()))
+                .collect(),
             ctx,
             rows,
             admin,

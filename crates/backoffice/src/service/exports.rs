@@ -112,9 +112,31 @@ async fn record(
     tx.commit().await
 }
 
-fn file_name(procedure: &Procedure, ext: &str) -> String {
+/// `mie-hs-entrance-20261207-utf8.csv`: the procedure, the day, and what
+/// tells two exports apart (the encoding; the status and days chosen).
+fn file_name(procedure: &Procedure, sel: &Selection, what: &str, ext: &str) -> String {
     let date = Timestamp::now().jst().format("%Y%m%d");
-    format!("{}-{date}.{ext}", procedure.code)
+    let mut name = format!("{}-{date}", procedure.code);
+    if let Some(s) = sel.status {
+        name.push('-');
+        name.push_str(s.code());
+    }
+    if sel.received_from.is_some() || sel.received_to.is_some() {
+        let day = |d: Option<chrono::NaiveDate>| {
+            d.map(|d| d.format("%Y%m%d").to_string())
+                .unwrap_or_default()
+        };
+        name.push_str(&format!(
+            "-received-{}-{}",
+            day(sel.received_from),
+            day(sel.received_to)
+        ));
+    }
+    if !what.is_empty() {
+        name.push('-');
+        name.push_str(what);
+    }
+    format!("{name}.{ext}")
 }
 
 /// A CSV export being produced: its chunks as they are encoded.
@@ -145,7 +167,16 @@ pub async fn csv(
     )
     .await?;
     let state = state.clone();
-    let file_name = file_name(&procedure, "csv");
+    let file_name = file_name(
+        &procedure,
+        &sel,
+        if encoding == CsvEncoding::ShiftJis {
+            "sjis"
+        } else {
+            "utf8"
+        },
+        "csv",
+    );
     let (tx, rx) = mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     tokio::spawn(async move {
         let columns: Vec<Column> = export::columns(&def);
@@ -229,6 +260,7 @@ pub async fn xlsx(
     sel: Selection,
 ) -> Result<WorkbookExport, StoreError> {
     record(state, staff, &procedure, "xlsx").await?;
+    let name = file_name(&procedure, &sel, "", "xlsx");
     let dir = temp_dir(state).map_err(|e| StoreError::Conflict(e.to_string()))?;
     let path = dir.0.join("export.xlsx");
     let columns = export::columns(&def);
@@ -272,7 +304,7 @@ pub async fn xlsx(
         .map_err(|e| StoreError::Conflict(e.to_string()))?
         .map_err(StoreError::Conflict)?;
     Ok(WorkbookExport {
-        file_name: file_name(&procedure, "xlsx"),
+        file_name: name,
         path,
         dir,
     })
@@ -308,6 +340,7 @@ pub async fn grouped(
         return Err(ExportError::NotFound);
     };
     record(state, staff, &procedure, "xlsx-grouped").await?;
+    let name = file_name(&procedure, &sel, "by-group", "xlsx");
     let columns: Vec<Column> = export::columns(&def)
         .into_iter()
         .filter(|c| !matches!(c.header.as_str(), "状況" | "送信日時"))
@@ -352,7 +385,7 @@ pub async fn grouped(
         .map_err(|e| StoreError::Conflict(e.to_string()))?
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
     Ok(WorkbookExport {
-        file_name: file_name(&procedure, "by-group.xlsx"),
+        file_name: name,
         path,
         dir,
     })
