@@ -171,7 +171,20 @@ async fn each_staff_role_lands_where_its_work_is() {
     ] {
         let mut c = t.client();
         assert_eq!(staff_sign_in(&mut c, email).await, lands, "{email}");
+        let menu = c.get("/staff").await.text();
+        assert!(!menu.contains("href=\"/staff/plans\""), "{email}");
     }
+    // The DX office lands on its plans and finds them in the staff menu, in
+    // words for staff (not a path in the source code).
+    let mut dx = t.client();
+    assert_eq!(
+        staff_sign_in(&mut dx, "dx@pref.mie.example.jp").await,
+        "/staff/plans"
+    );
+    let menu = dx.get("/staff").await.text();
+    assert!(menu.contains("href=\"/staff/plans\""), "{menu}");
+    let plans = dx.get("/staff/plans").await.text();
+    assert!(!plans.contains("crates/"), "{plans}");
     t.finish().await;
 }
 

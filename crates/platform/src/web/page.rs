@@ -19,6 +19,15 @@ use crate::web::url::encode_component;
 pub struct UserBadge {
     pub name: String,
     pub is_staff: bool,
+    /// Staff roles, for the staff menu (what each may open).
+    pub roles: Vec<crate::accounts::Role>,
+}
+
+impl UserBadge {
+    /// Whether this staff member has `role` (named as in the configuration: `dx_office` …).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r.code() == role)
+    }
 }
 
 /// Everything the layout needs; every page template has a `ctx: PageCtx`.
@@ -137,10 +146,12 @@ where
                     r.display_name.clone()
                 },
                 is_staff: false,
+                roles: Vec::new(),
             }),
             Some(crate::session::Account::Staff(s)) => Some(UserBadge {
                 name: s.name.clone(),
                 is_staff: true,
+                roles: s.roles.clone(),
             }),
             None => None,
         };
