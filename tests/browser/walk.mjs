@@ -125,6 +125,12 @@ async function journey({ js }) {
   await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
   expect(page.url() === procedureUrl, `after sign-up the resident is back on the procedure (${page.url()})`);
 
+  if (js) {
+    // Signed in on a phone: the header's menu takes two lines at most.
+    const navHeight = await page.evaluate(() => document.querySelector('.site-nav ul').getBoundingClientRect().height);
+    const lineHeight = await page.evaluate(() => document.querySelector('.site-nav li').getBoundingClientRect().height);
+    expect(navHeight <= lineHeight * 2 + 12, `the header menu is ${navHeight}px high (lines of ${lineHeight}px)`);
+  }
   await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("オンラインで申請する")')]);
   expect(page.url().includes('/pages/applicant'), 'the first page asks about the applicant');
   await check('question page');
