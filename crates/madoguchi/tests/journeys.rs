@@ -92,9 +92,17 @@ async fn the_procedure_page_says_things_once_and_the_phone_can_be_tapped() {
     assert!(html.contains("子ども・福祉部 地域福祉課"), "{html}");
     assert!(!html.contains("（子ども・福祉部）"), "{html}");
     assert!(html.contains("href=\"tel:0592242256\""), "{html}");
+    // What GOV.UK's "before you start" tells, before the button.
+    let before = html.find("申請する前に").expect("before you start");
+    for label in ["申請できる人", "標準処理期間", "有効期間", "結果の知らせ方"] {
+        let at = html.find(label).unwrap_or_else(|| panic!("{label}"));
+        assert!(at > before, "{label}");
+    }
+    assert!(before < html.find("ログインして申請する").unwrap());
     // English too.
     let html = c.get(&format!("/procedures/{id}?lang=en")).await.text();
     assert!(html.contains("href=\"tel:0592242256\""), "{html}");
+    assert!(html.contains("How long it takes"), "{html}");
     t.finish().await;
 }
 

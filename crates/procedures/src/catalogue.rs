@@ -193,9 +193,40 @@ pub struct Procedure {
     pub current_form_id: Option<i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// [`Guidance`] as JSON.
+    pub guidance: String,
+}
+
+/// What a resident should know before starting: who can apply, how long the
+/// section takes (標準処理期間), how long the result is valid, and how the
+/// result is told. Each in Japanese and English; empty when not written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guidance {
+    #[serde(default)]
+    pub who_can_apply: String,
+    #[serde(default)]
+    pub who_can_apply_en: String,
+    #[serde(default)]
+    pub processing_time: String,
+    #[serde(default)]
+    pub processing_time_en: String,
+    #[serde(default)]
+    pub validity: String,
+    #[serde(default)]
+    pub validity_en: String,
+    #[serde(default)]
+    pub how_you_hear: String,
+    #[serde(default)]
+    pub how_you_hear_en: String,
 }
 
 impl Procedure {
+    /// What to know before starting (empty parts where none is written).
+    pub fn guidance(&self) -> Guidance {
+        serde_json::from_str(&self.guidance).unwrap_or_default()
+    }
+
     pub fn life_event_codes(&self) -> Vec<&str> {
         self.life_events.split_whitespace().collect()
     }
@@ -257,6 +288,8 @@ pub struct ProcedureInput {
     /// In an import bundle: the path of the form definition, relative to the bundle.
     #[serde(default)]
     pub form: Option<String>,
+    #[serde(default)]
+    pub guidance: Guidance,
 }
 
 fn default_basis() -> String {

@@ -34,12 +34,20 @@ use platform::Platform;
 pub use service::Procedures;
 
 /// The module's migrations.
-pub const MIGRATIONS: &[platform::db::MigrationSource] = &[platform::db::MigrationSource {
-    version: 2026112102,
-    description: "procedures",
-    sqlite: include_str!("../migrations/sqlite/2026112102_procedures.sql"),
-    postgres: include_str!("../migrations/postgres/2026112102_procedures.sql"),
-}];
+pub const MIGRATIONS: &[platform::db::MigrationSource] = &[
+    platform::db::MigrationSource {
+        version: 2026112102,
+        description: "procedures",
+        sqlite: include_str!("../migrations/sqlite/2026112102_procedures.sql"),
+        postgres: include_str!("../migrations/postgres/2026112102_procedures.sql"),
+    },
+    platform::db::MigrationSource {
+        version: 2026120711,
+        description: "procedures guidance",
+        sqlite: include_str!("../migrations/sqlite/2026120711_procedures_guidance.sql"),
+        postgres: include_str!("../migrations/postgres/2026120711_procedures_guidance.sql"),
+    },
+];
 
 /// The module's message catalogue.
 pub const LOCALES: platform::i18n::LocaleSource = platform::i18n::LocaleSource {

@@ -302,6 +302,7 @@ mod tests {
             current_form_id: Some(1),
             created_at: Timestamp::now(),
             updated_at: Timestamp::now(),
+            guidance: "{}".into(),
         }
     }
 

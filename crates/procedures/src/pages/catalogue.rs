@@ -217,6 +217,8 @@ struct DetailPage {
     category: String,
     life_events: String,
     basis: String,
+    /// Before you start: (label, text) of what is written.
+    before: Vec<(String, String)>,
 }
 
 async fn detail(
@@ -298,6 +300,31 @@ async fn detail(
             .map(|e| tr.pick(e.1, e.2).to_string())
             .collect::<Vec<_>>()
             .join("、"),
+        before: {
+            let g = p.guidance();
+            [
+                (
+                    "procedure.who_can_apply",
+                    &g.who_can_apply,
+                    &g.who_can_apply_en,
+                ),
+                (
+                    "procedure.processing_time",
+                    &g.processing_time,
+                    &g.processing_time_en,
+                ),
+                ("procedure.validity", &g.validity, &g.validity_en),
+                (
+                    "procedure.how_you_hear",
+                    &g.how_you_hear,
+                    &g.how_you_hear_en,
+                ),
+            ]
+            .into_iter()
+            .map(|(label, ja, en)| (tr.t(label).to_string(), tr.pick(ja, en).to_string()))
+            .filter(|(_, text)| !text.trim().is_empty())
+            .collect()
+        },
         basis: tr
             .t(if p.basis == "statutory" {
                 "procedure.statutory"
