@@ -94,7 +94,8 @@ async fn the_procedure_page_says_things_once_and_the_phone_can_be_tapped() {
     assert!(html.contains("href=\"tel:0592242256\""), "{html}");
     // What GOV.UK's "before you start" tells, before the button.
     let before = html.find("申請する前に").expect("before you start");
-    for label in ["申請できる人", "標準処理期間", "有効期間", "結果の知らせ方"] {
+    for label in ["申請できる人", "標準処理期間", "有効期間", "結果の知らせ方"]
+    {
         let at = html.find(label).unwrap_or_else(|| panic!("{label}"));
         assert!(at > before, "{label}");
     }
