@@ -148,6 +148,43 @@ async fn a_birth_date_in_the_future_is_refused() {
     t.finish().await;
 }
 
+/// The demo resident (taro@example.jp) sends a complete high-school
+/// application through the API: its id and receipt number.
+async fn send_high_school_application(t: &TestApp, key: &str) -> (i64, String) {
+    let hs = procedure_id(t, "mie-hs-entrance").await;
+    let mut resident = t.client();
+    resident
+        .api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
+        .await;
+    let answers = json!({
+        "name": {"family": "三重", "given": "花子", "family_kana": "ミエ", "given_kana": "ハナコ"},
+        "birth_date": "平成22年4月1日",
+        "address": {"prefecture": "三重県", "city": "津市広明町13番地", "building": ""},
+        "phone": "059-224-3070",
+        "junior_high": "津市立西橋内中学校",
+        "school": "tsu",
+        "department": "general",
+        "selection": "early",
+        "guardian_name": {"family": "三重", "given": "太郎", "family_kana": "ミエ", "given_kana": "タロウ"},
+        "guardian_relationship": "father",
+        "agree": true
+    });
+    let res = resident
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/procedures/{hs}/applications"),
+            &json!({"answers": answers, "submit": true}),
+            &[("Idempotency-Key", key)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let body = res.json();
+    (
+        body["id"].as_i64().unwrap(),
+        body["receipt_number"].as_str().unwrap().to_string(),
+    )
+}
+
 /// Signs in through the staff page without saying where to go, as a person does.
 async fn staff_sign_in(c: &mut common::Client, email: &str) -> String {
     let csrf = c.get("/staff/signin").await.csrf();
@@ -200,38 +237,8 @@ async fn each_staff_role_lands_where_its_work_is() {
 #[tokio::test]
 async fn corrections_and_decisions_through_the_pages() {
     let t = TestApp::with_demo(Backend::Sqlite).await;
-    let hs = procedure_id(&t, "mie-hs-entrance").await;
-
     // The resident sends the high-school application through the API.
-    let mut resident = t.client();
-    resident
-        .api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
-        .await;
-    let answers = json!({
-        "name": {"family": "三重", "given": "花子", "family_kana": "ミエ", "given_kana": "ハナコ"},
-        "birth_date": "平成22年4月1日",
-        "address": {"prefecture": "三重県", "city": "津市広明町13番地", "building": ""},
-        "phone": "059-224-3070",
-        "junior_high": "津市立西橋内中学校",
-        "school": "tsu",
-        "department": "general",
-        "selection": "early",
-        "guardian_name": {"family": "三重", "given": "太郎", "family_kana": "ミエ", "given_kana": "タロウ"},
-        "guardian_relationship": "father",
-        "agree": true
-    });
-    let res = resident
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/procedures/{hs}/applications"),
-            &json!({"answers": answers, "submit": true}),
-            &[("Idempotency-Key", "journeys-1")],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
-    let id = res.json()["id"].as_i64().unwrap();
-
-    let receipt = res.json()["receipt_number"].as_str().unwrap().to_string();
+    let (id, receipt) = send_high_school_application(&t, "journeys-1").await;
 
     // Staff find it by receipt number (typed in full width too), by name,
     // and by its reading in hiragana.
@@ -468,34 +475,7 @@ async fn sign_all(t: &TestApp, id: i64) {
 #[tokio::test]
 async fn a_refusal_tells_the_resident_why_and_what_next() {
     let t = TestApp::with_demo(Backend::Sqlite).await;
-    let hs = procedure_id(&t, "mie-hs-entrance").await;
-    let mut resident = t.client();
-    resident
-        .api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
-        .await;
-    let answers = json!({
-        "name": {"family": "三重", "given": "花子", "family_kana": "ミエ", "given_kana": "ハナコ"},
-        "birth_date": "平成22年4月1日",
-        "address": {"prefecture": "三重県", "city": "津市広明町13番地", "building": ""},
-        "phone": "059-224-3070",
-        "junior_high": "津市立西橋内中学校",
-        "school": "tsu",
-        "department": "general",
-        "selection": "early",
-        "guardian_name": {"family": "三重", "given": "太郎", "family_kana": "ミエ", "given_kana": "タロウ"},
-        "guardian_relationship": "father",
-        "agree": true
-    });
-    let res = resident
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/procedures/{hs}/applications"),
-            &json!({"answers": answers, "submit": true}),
-            &[("Idempotency-Key", "journeys-refusal")],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
-    let id = res.json()["id"].as_i64().unwrap();
+    let (id, _) = send_high_school_application(&t, "journeys-refusal").await;
     let mut staff = t.client();
     staff
         .api_sign_in("hs.staff@pref.mie.example.jp", DEMO_PASSWORD, "staff")

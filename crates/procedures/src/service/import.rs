@@ -21,6 +21,13 @@
 //! online = true
 //! annual_volume = 17000
 //! form = "forms/mie-high-school.toml"   # relative to the bundle
+//!
+//! # What the procedure page says before the button (each also `…_en`).
+//! [procedures.guidance]
+//! who_can_apply = "三重県立高等学校を受検する中学生"
+//! processing_time = "出願期間の終わりから5日程度"   # 標準処理期間
+//! validity = ""                                      # empty: not shown
+//! how_you_hear = "受付はメールで、結果は出願先の高校からお知らせします"
 //! ```
 
 use platform::db::Db;
