@@ -426,6 +426,24 @@ impl Stats {
         lat.get(i).copied().unwrap_or(0) as f64 / 1000.0
     }
 
+    /// Counts one submission's result; its latency counts when `measured`
+    /// (sent inside the measured window).
+    fn record(&mut self, result: Result<u64, String>, measured: bool) {
+        match result {
+            Ok(latency) => {
+                self.total_ok += 1;
+                if measured {
+                    self.measured_ok += 1;
+                    self.latencies_measured.push(latency);
+                }
+            }
+            Err(e) => {
+                self.errors += 1;
+                self.first_error.get_or_insert(e);
+            }
+        }
+    }
+
     fn merge(&mut self, s: Stats) {
         self.latencies_measured.extend(s.latencies_measured);
         self.measured_ok += s.measured_ok;
@@ -499,19 +517,8 @@ async fn load(
             while Instant::now() < measure_until {
                 n += 1;
                 let sent = Instant::now();
-                match submit(&client, &uri, &token, &format!("{run}-{c}-{n}"), n).await {
-                    Ok(latency) => {
-                        s.total_ok += 1;
-                        if sent >= measure_from && sent < measure_until {
-                            s.measured_ok += 1;
-                            s.latencies_measured.push(latency);
-                        }
-                    }
-                    Err(e) => {
-                        s.errors += 1;
-                        s.first_error.get_or_insert(e);
-                    }
-                }
+                let result = submit(&client, &uri, &token, &format!("{run}-{c}-{n}"), n).await;
+                s.record(result, sent >= measure_from && sent < measure_until);
             }
             s
         }));
@@ -543,17 +550,8 @@ async fn send_all(
                 if n >= total as u64 {
                     break;
                 }
-                match submit(&client, &uri, &token, &format!("window-{c}-{n}"), n).await {
-                    Ok(latency) => {
-                        s.total_ok += 1;
-                        s.measured_ok += 1;
-                        s.latencies_measured.push(latency);
-                    }
-                    Err(e) => {
-                        s.errors += 1;
-                        s.first_error.get_or_insert(e);
-                    }
-                }
+                let result = submit(&client, &uri, &token, &format!("window-{c}-{n}"), n).await;
+                s.record(result, true);
             }
             s
         }));

@@ -286,16 +286,7 @@ async fn corrections_and_decisions_through_the_pages() {
         html[at..].split('"').next().unwrap().to_string()
     };
     let v = version(&html);
-    let res = staff
-        .post_form(
-            &format!("/staff/applications/{id}/actions"),
-            &[
-                ("_csrf", &csrf),
-                ("version", &v),
-                ("action", "start_review"),
-            ],
-        )
-        .await;
+    let res = act_on_page(&mut staff, id, &csrf, &v, &[("action", "start_review")]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
 
     // No decision is chosen for them; drafting without one says so at the
@@ -306,17 +297,14 @@ async fn corrections_and_decisions_through_the_pages() {
         "no default decision"
     );
     let v = version(&html);
-    let res = staff
-        .post_form(
-            &format!("/staff/applications/{id}/actions"),
-            &[
-                ("_csrf", &csrf),
-                ("version", &v),
-                ("action", "draft"),
-                ("reason", "書類がそろっています"),
-            ],
-        )
-        .await;
+    let res = act_on_page(
+        &mut staff,
+        id,
+        &csrf,
+        &v,
+        &[("action", "draft"), ("reason", "書類がそろっています")],
+    )
+    .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text();
     assert!(html.contains("id=\"outcome-error\""), "{html}");
@@ -324,17 +312,14 @@ async fn corrections_and_decisions_through_the_pages() {
     assert!(html.contains(">書類がそろっています</textarea>"), "{html}");
 
     // Sending back with no message: the error is at the message box.
-    let res = staff
-        .post_form(
-            &format!("/staff/applications/{id}/actions"),
-            &[
-                ("_csrf", &csrf),
-                ("version", &v),
-                ("action", "return"),
-                ("message", "  "),
-            ],
-        )
-        .await;
+    let res = act_on_page(
+        &mut staff,
+        id,
+        &csrf,
+        &v,
+        &[("action", "return"), ("message", "  ")],
+    )
+    .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text();
     assert!(html.contains("id=\"message-error\""), "{html}");
@@ -344,17 +329,17 @@ async fn corrections_and_decisions_through_the_pages() {
     assert!(html.contains("申請者が直して再提出するまで"), "{html}");
 
     // Sent back with a message.
-    let res = staff
-        .post_form(
-            &format!("/staff/applications/{id}/actions"),
-            &[
-                ("_csrf", &csrf),
-                ("version", &v),
-                ("action", "return"),
-                ("message", "中学校名を正式な名称で書いてください。"),
-            ],
-        )
-        .await;
+    let res = act_on_page(
+        &mut staff,
+        id,
+        &csrf,
+        &v,
+        &[
+            ("action", "return"),
+            ("message", "中学校名を正式な名称で書いてください。"),
+        ],
+    )
+    .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
 
     // The resident signs in on the page: the application to correct is shown
@@ -399,30 +384,24 @@ async fn corrections_and_decisions_through_the_pages() {
     // A decision drafted: its history line reads as words, for both.
     let html = staff.get(&format!("/staff/applications/{id}")).await.text();
     let v = version(&html);
-    let res = staff
-        .post_form(
-            &format!("/staff/applications/{id}/actions"),
-            &[
-                ("_csrf", &csrf_of(&html)),
-                ("version", &v),
-                ("action", "start_review"),
-            ],
-        )
-        .await;
+    let res = act_on_page(
+        &mut staff,
+        id,
+        &csrf_of(&html),
+        &v,
+        &[("action", "start_review")],
+    )
+    .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
     let html = staff.get(&format!("/staff/applications/{id}")).await.text();
-    let res = staff
-        .post_form(
-            &format!("/staff/applications/{id}/actions"),
-            &[
-                ("_csrf", &csrf_of(&html)),
-                ("version", &version(&html)),
-                ("action", "draft"),
-                ("outcome", "grant"),
-                ("reason", ""),
-            ],
-        )
-        .await;
+    let res = act_on_page(
+        &mut staff,
+        id,
+        &csrf_of(&html),
+        &version(&html),
+        &[("action", "draft"), ("outcome", "grant"), ("reason", "")],
+    )
+    .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
     for html in [
         staff.get(&format!("/staff/applications/{id}")).await.text(),
@@ -502,6 +481,22 @@ async fn a_refusal_tells_the_resident_why_and_what_next() {
         .text();
     assert!(html.contains("Your application has been refused"), "{html}");
     t.finish().await;
+}
+
+/// Posts a staff action from the application's page (the page's CSRF token
+/// and the version it showed, then the action's own fields).
+async fn act_on_page(
+    staff: &mut common::Client,
+    id: i64,
+    csrf: &str,
+    version: &str,
+    fields: &[(&str, &str)],
+) -> common::Res {
+    let mut all = vec![("_csrf", csrf), ("version", version)];
+    all.extend_from_slice(fields);
+    staff
+        .post_form(&format!("/staff/applications/{id}/actions"), &all)
+        .await
 }
 
 fn csrf_of(html: &str) -> String {
