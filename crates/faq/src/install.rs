@@ -4,7 +4,7 @@
 //! directory, under the working directory, and in the checkout the binary was
 //! built from.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The usual places of a dictionary: `$MADOGUCHI_FAQ_DICTIONARY`, `var/ipadic`
 /// under the working directory, and `var/ipadic` of the checkout the binary
@@ -29,11 +29,6 @@ fn candidates(var: &str, relative: &str) -> Vec<PathBuf> {
     {
         out.push(PathBuf::from(v));
     }
-    out.push(PathBuf::from(relative));
-    out.push(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(relative),
-    );
+    out.extend(platform::config::installed(relative));
     out
 }

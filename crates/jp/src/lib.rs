@@ -45,6 +45,7 @@ pub mod my_number;
 pub mod number;
 pub mod phone;
 pub mod postal;
+pub mod postal_directory;
 pub mod wareki;
 pub mod width;
 pub mod yen;

@@ -42,7 +42,10 @@ pub fn locales() -> Vec<LocaleSource> {
 }
 
 /// Static files of every module.
-pub const ASSETS: &[&[platform::web::assets::Asset]] = &[platform::web::assets::PLATFORM_ASSETS];
+pub const ASSETS: &[&[platform::web::assets::Asset]] = &[
+    platform::web::assets::PLATFORM_ASSETS,
+    procedures::web::ASSETS,
+];
 
 /// The OpenAPI document of `/api/v1`.
 pub const OPENAPI: &str = include_str!("../openapi/openapi.json");

@@ -772,3 +772,309 @@ async fn exports_are_filtered_and_named_for_what_they_hold() {
     );
     t.finish().await;
 }
+
+/// The postal-code directory the test setup installs (`scripts/setup-postal-codes`).
+fn require_postal_directory() {
+    let installed = platform::config::installed("var/postal/postal-codes.tsv")
+        .into_iter()
+        .any(|p| p.is_file());
+    assert!(
+        installed,
+        "the postal-code directory is not installed: run scripts/setup-postal-codes (scripts/test does)"
+    );
+}
+
+#[tokio::test]
+async fn a_postal_code_fills_the_address_without_javascript_and_through_the_api() {
+    require_postal_directory();
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    let mut c = t.client();
+    // The API: public, Japan Post's places, errors by cause.
+    let res = c.get("/api/v1/postal-codes/5140006").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    let body = res.json();
+    assert_eq!(body["postal_code"], "514-0006");
+    assert_eq!(body["places"][0]["prefecture"], "三重県");
+    assert_eq!(body["places"][0]["city"], "津市");
+    assert_eq!(body["places"][0]["town"], "広明町");
+    let res = c
+        .get(&format!(
+            "/api/v1/postal-codes/{}",
+            encode("〒９３０－０００５")
+        ))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert_eq!(res.json()["places"][0]["prefecture"], "富山県");
+    let res = c.get("/api/v1/postal-codes/0000000").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(res.json()["error"]["code"], "unknown_postal_code");
+    let res = c.get("/api/v1/postal-codes/514").await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        res.json()["error"]["fields"][0]["code"],
+        "postal_code.wrong_length"
+    );
+
+    // The high-school application's address page asks the postal code, and
+    // its button fills the address in a round trip.
+    c.page_sign_in("taro@example.jp", DEMO_PASSWORD, false)
+        .await;
+    let hs = procedure_id(&t, "mie-hs-entrance").await;
+    let res = c.get(&format!("/procedures/{hs}/apply")).await;
+    let first = res.location();
+    let app_path = first.rsplit_once("/pages/").unwrap().0.to_string();
+    let page = c.get(&format!("{app_path}/pages/address")).await;
+    let html = page.text();
+    assert!(html.contains("name=\"postal_code\""), "{html}");
+    assert!(html.contains("value=\"postal.postal_code\""), "{html}");
+    assert!(html.contains("/assets/postal.js?v="), "{html}");
+    let csrf = page.csrf();
+    let res = c
+        .post_form(
+            &format!("{app_path}/pages/address"),
+            &[
+                ("_csrf", &csrf),
+                ("_action", "postal.postal_code"),
+                ("postal_code", "５１４－０００６"),
+                ("address.prefecture", ""),
+                ("address.city", ""),
+                ("address.building", "県庁アパート101"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let back = res.location();
+    assert!(
+        back.contains("/pages/address?postal=5140006#address-city"),
+        "{back}"
+    );
+    let html = c.get(&back).await.text();
+    assert!(
+        html.contains("<option value=\"三重県\" selected>"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"津市広明町\""), "{html}");
+    assert!(
+        html.contains("value=\"県庁アパート101\""),
+        "what was typed is kept: {html}"
+    );
+    assert!(
+        html.contains("〒514-0006 の住所（三重県津市広明町）を入れました。"),
+        "{html}"
+    );
+
+    // A code no place has: said at the postal-code field, what was typed kept.
+    let csrf = csrf_of(&html);
+    let res = c
+        .post_form(
+            &format!("{app_path}/pages/address"),
+            &[
+                ("_csrf", &csrf),
+                ("_action", "postal.postal_code"),
+                ("postal_code", "000-0000"),
+                ("address.prefecture", "三重県"),
+                ("address.city", "津市広明町13番地"),
+                ("address.building", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text();
+    assert!(
+        html.contains("この郵便番号の住所は見つかりませんでした。"),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"#postal_code\""),
+        "the summary links to the field: {html}"
+    );
+    assert!(html.contains("value=\"000-0000\""), "{html}");
+    assert!(html.contains("value=\"津市広明町13番地\""), "{html}");
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn a_profile_fills_new_applications_only_with_consent_and_learns_from_one() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    let mut c = t.client();
+    c.page_sign_in("taro@example.jp", DEMO_PASSWORD, false)
+        .await;
+    let parking = procedure_id(&t, "mie-parking-permit").await;
+
+    // The profile page: the account's e-mail already there.
+    let page = c.get("/profile").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("value=\"taro@example.jp\""), "{html}");
+    let csrf = page.csrf();
+    let profile = |consent: bool, kana: &'static str| {
+        let mut f = vec![
+            ("name.family", "三重"),
+            ("name.given", "太郎"),
+            ("name.family_kana", "みえ"),
+            ("name.given_kana", kana),
+            ("postal_code", "5140006"),
+            ("address.prefecture", "三重県"),
+            ("address.city", "津市広明町13番地"),
+            ("address.building", ""),
+            ("phone", "059-224-3070"),
+            ("email", "taro@example.jp"),
+            ("_action", "save"),
+        ];
+        if consent {
+            f.push(("prefill_consent", "yes"));
+        }
+        f
+    };
+    // A bad reading: the error at its field, nothing saved, what was typed kept.
+    let mut bad = profile(true, "Taro");
+    bad.push(("_csrf", &csrf));
+    let res = c.post_form("/profile", &bad).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text();
+    assert!(html.contains("href=\"#name-given_kana\""), "{html}");
+    assert!(html.contains("value=\"Taro\""), "{html}");
+
+    // Saved without consent: a new application starts empty.
+    let mut fields = profile(false, "たろう");
+    fields.push(("_csrf", &csrf));
+    let res = c.post_form("/profile", &fields).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    let first = c
+        .get(&format!("/procedures/{parking}/apply"))
+        .await
+        .location();
+    let html = c.get(&first).await.text();
+    assert!(
+        !html.contains("value=\"三重\""),
+        "no consent, nothing filled: {html}"
+    );
+    let app_path = first.rsplit_once("/pages/").unwrap().0.to_string();
+    let csrf = csrf_of(&html);
+    let res = c
+        .post_form(&format!("{app_path}/discard"), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+
+    // With consent: the name, address and phone are there, and the page says so.
+    let csrf = c.get("/profile").await.csrf();
+    let mut fields = profile(true, "たろう");
+    fields.push(("_csrf", &csrf));
+    let res = c.post_form("/profile", &fields).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    assert!(
+        c.get("/profile?saved=1")
+            .await
+            .text()
+            .contains("プロフィールを保存しました。")
+    );
+    let first = c
+        .get(&format!("/procedures/{parking}/apply"))
+        .await
+        .location();
+    let html = c.get(&first).await.text();
+    assert!(html.contains("value=\"三重\""), "{html}");
+    assert!(
+        html.contains("value=\"タロウ\""),
+        "readings are kept as katakana: {html}"
+    );
+    assert!(
+        html.contains("プロフィールの情報を入れてあります。"),
+        "{html}"
+    );
+    let app_path = first.rsplit_once("/pages/").unwrap().0.to_string();
+    let id: i64 = app_path.rsplit('/').next().unwrap().parse().unwrap();
+    let address: String = sqlx::query_scalar("select answers from applications where id = $1")
+        .bind(id)
+        .fetch_one(t.app.platform.db.pool())
+        .await
+        .unwrap();
+    let answers: Value = serde_json::from_str(&address).unwrap();
+    assert_eq!(answers["address"]["city"], "津市広明町13番地");
+    assert_eq!(answers["phone"], "059-224-3070");
+
+    // Updating the profile from an application: the check page offers it,
+    // and only a ticked box changes the profile.
+    let hs = procedure_id(&t, "mie-hs-entrance").await;
+    let mut api = t.client();
+    api.api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
+        .await;
+    let answers = json!({
+        "name": {"family": "伊勢", "given": "花子", "family_kana": "イセ", "given_kana": "ハナコ"},
+        "birth_date": "平成22年4月1日",
+        "postal_code": "514-0006",
+        "address": {"prefecture": "三重県", "city": "津市広明町20番地", "building": ""},
+        "phone": "059-224-3070",
+        "junior_high": "津市立西橋内中学校",
+        "school": "tsu",
+        "department": "general",
+        "selection": "early",
+        "guardian_name": {"family": "伊勢", "given": "一郎", "family_kana": "イセ", "given_kana": "イチロウ"},
+        "guardian_relationship": "father",
+        "agree": true
+    });
+    let res = api
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/procedures/{hs}/applications"),
+            &json!({"answers": answers}),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    let draft = res.json()["id"].as_i64().unwrap();
+    let check = c.get(&format!("/applications/{draft}/check")).await;
+    let html = check.text();
+    assert!(
+        html.contains("この申請の氏名・住所・電話番号などで、プロフィールを更新する"),
+        "{html}"
+    );
+    let csrf = check.csrf();
+    let res = c
+        .post_form(
+            &format!("/applications/{draft}/submit"),
+            &[("_csrf", &csrf), ("update_profile", "yes")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    assert!(res.location().ends_with("/receipt"), "{}", res.location());
+    let html = c.get("/profile").await.text();
+    assert!(
+        html.contains("value=\"伊勢\""),
+        "the guardian's name is the resident's: {html}"
+    );
+    assert!(html.contains("value=\"津市広明町20番地\""), "{html}");
+    assert!(
+        html.contains("value=\"059-224-3070\""),
+        "kept where the form did not ask it: {html}"
+    );
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn every_email_resolves_every_key_and_placeholder_in_both_languages() {
+    let t = TestApp::with_demo(Backend::Sqlite).await;
+    for lang in [platform::i18n::Lang::Ja, platform::i18n::Lang::En] {
+        let tr = t.app.platform.tr(lang);
+        for (key, placeholders) in backoffice::service::notify::TEMPLATES {
+            for part in ["subject", "body"] {
+                let full = format!("{key}.{part}");
+                assert!(tr.has(&full), "{lang:?}: {full} is not in the catalogue");
+                let args: Vec<(&str, String)> = placeholders
+                    .iter()
+                    .map(|p| (*p, format!("<{p}>")))
+                    .collect();
+                let text = tr.f(&full, &args);
+                assert!(
+                    !text.contains(key),
+                    "{lang:?}: {full} shows its key: {text}"
+                );
+                assert!(
+                    !text.contains('{') && !text.contains('}'),
+                    "{lang:?}: {full} leaves a placeholder unfilled: {text}"
+                );
+            }
+        }
+    }
+    t.finish().await;
+}

@@ -289,11 +289,12 @@ async fn the_resident_journey_through_the_pages() {
         let hs: i64 = page[start..].split('"').next().unwrap().parse().unwrap();
         assert!(page.contains("県立高等学校入学願書"));
 
-        // Applying needs an account.
+        // Applying needs an account; after signing up the resident goes
+        // straight into the form, not back to the procedure page.
         let res = web.get(&format!("/procedures/{hs}")).await;
         assert!(
             res.text()
-                .contains(&format!("/signin?next=/procedures/{hs}"))
+                .contains(&format!("/signin?next=/procedures/{hs}/apply"))
         );
         let res = web.get("/signup").await;
         let csrf = res.csrf();
@@ -305,24 +306,23 @@ async fn the_resident_journey_through_the_pages() {
                     ("email", "jiro@example.jp"),
                     ("password", "とても長いパスワード"),
                     ("display_name", ""),
-                    ("next", &format!("/procedures/{hs}")),
+                    ("next", &format!("/procedures/{hs}/apply")),
                 ],
             )
             .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
-        assert_eq!(res.location(), format!("/procedures/{hs}"));
+        assert_eq!(res.location(), format!("/procedures/{hs}/apply"));
 
         // Start: a form without its CSRF token is refused.
-        let page = web.get(&format!("/procedures/{hs}")).await;
         let res = web.post_form(&format!("/procedures/{hs}/apply"), &[]).await;
         assert_eq!(res.status, StatusCode::FORBIDDEN);
-        let csrf = page.csrf();
-        let res = web
-            .post_form(&format!("/procedures/{hs}/apply"), &[("_csrf", &csrf)])
-            .await;
+        let res = web.get(&format!("/procedures/{hs}/apply")).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER);
         let first = res.location();
         assert!(first.ends_with("/pages/applicant"), "{first}");
+        // Following the same link again resumes that draft, it does not start another.
+        let again = web.get(&format!("/procedures/{hs}/apply")).await;
+        assert_eq!(again.location(), first);
         let app_path = first.trim_end_matches("/pages/applicant").to_string();
 
         // A wrong 和暦 date: the message suggests the right one and keeps what was typed.

@@ -157,6 +157,10 @@ pub struct Config {
     /// The FAQ chatbot's semantic model directory; by default
     /// `var/models/multilingual-e5-small` if present (`scripts/setup-model`).
     pub faq_model: Option<PathBuf>,
+    /// The postal-code directory (the compact file `scripts/setup-postal-codes`
+    /// writes, or Japan Post's `utf_ken_all.csv` / `KEN_ALL.CSV` as published);
+    /// by default `var/postal/postal-codes.tsv` if present.
+    pub postal_codes: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -180,8 +184,21 @@ impl Default for Config {
             job_lock_secs: 300,
             faq_dictionary: None,
             faq_model: None,
+            postal_codes: None,
         }
     }
+}
+
+/// Where a part installed by a setup script (`scripts/setup-*`) may be:
+/// `relative` under the working directory, then under the checkout the
+/// binary was built from.
+pub fn installed(relative: &str) -> Vec<PathBuf> {
+    vec![
+        PathBuf::from(relative),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(relative),
+    ]
 }
 
 /// The configuration file's shape: every key optional.
@@ -206,6 +223,7 @@ struct FileConfig {
     job_lock_secs: Option<u64>,
     faq_dictionary: Option<PathBuf>,
     faq_model: Option<PathBuf>,
+    postal_codes: Option<PathBuf>,
 }
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -285,6 +303,7 @@ impl Config {
             job_lock_secs,
             faq_dictionary,
             faq_model,
+            postal_codes,
         } = file;
         set(&mut self.addr, addr);
         set(&mut self.data_dir, data_dir);
@@ -310,6 +329,7 @@ impl Config {
         set(&mut self.job_lock_secs, job_lock_secs);
         set_opt(&mut self.faq_dictionary, faq_dictionary);
         set_opt(&mut self.faq_model, faq_model);
+        set_opt(&mut self.postal_codes, postal_codes);
         Ok(())
     }
 
@@ -318,6 +338,9 @@ impl Config {
             self.addr = v
                 .parse()
                 .map_err(|e| anyhow::anyhow!("MADOGUCHI_ADDR {v:?}: {e}"))?;
+        }
+        if let Some(v) = env("MADOGUCHI_POSTAL_CODES") {
+            self.postal_codes = Some(PathBuf::from(v));
         }
         if let Some(v) = env("MADOGUCHI_FAQ_DICTIONARY") {
             self.faq_dictionary = Some(PathBuf::from(v));

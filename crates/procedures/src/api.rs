@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use platform::crypto;
 use platform::i18n::Tr;
-use platform::web::{ApiJson, ApiMultipart, AppError, CurrentResident, RequestContext};
+use platform::web::{ApiJson, ApiMultipart, AppError, CurrentResident, FieldError, RequestContext};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -25,6 +25,7 @@ use crate::search::Filter;
 use crate::service::Procedures;
 use crate::service::applications::{self as service, NewApplication, Sent};
 use crate::service::catalogue;
+use crate::service::postal::{Found, LookupError};
 use crate::web::{download, localize};
 use platform::web::parse_id;
 
@@ -36,6 +37,7 @@ pub fn router() -> Router<Procedures> {
             "/api/v1/procedures/{id}/applications",
             post(create_application),
         )
+        .route("/api/v1/postal-codes/{code}", get(postal_code))
         .route("/api/v1/applications", get(list_applications))
         .route(
             "/api/v1/applications/{id}",
@@ -80,6 +82,8 @@ struct ProcedureJson {
     online: bool,
     accepts_applications: bool,
     annual_volume: Option<i64>,
+    /// What to know before starting (標準処理期間, validity …).
+    guidance: crate::catalogue::Guidance,
     #[serde(skip_serializing_if = "Option::is_none")]
     form: Option<FormJson>,
 }
@@ -157,6 +161,7 @@ async fn procedure_json(
         online: p.online,
         accepts_applications: p.accepts_applications(),
         annual_volume: p.annual_volume,
+        guidance: p.guidance(),
         form,
     })
 }
@@ -248,6 +253,41 @@ async fn get_procedure(
     let index = state.catalogue.index(&state.platform.db).await?;
     let p = index.get(id).ok_or(AppError::NotFound)?;
     Ok(Json(procedure_json(&state, p, true).await?).into_response())
+}
+
+#[derive(Serialize)]
+struct PostalCodeJson {
+    postal_code: String,
+    places: Vec<Found>,
+}
+
+/// The places a postal code stands for, from Japan Post's directory. Public:
+/// the data is Japan Post's published list.
+async fn postal_code(
+    State(state): State<Procedures>,
+    ctx: RequestContext,
+    Path(code): Path<String>,
+) -> Result<Response, AppError> {
+    match state.postal.lookup(&code).await {
+        Ok((code, places)) => Ok(Json(PostalCodeJson {
+            postal_code: code.to_string(),
+            places,
+        })
+        .into_response()),
+        Err(LookupError::Invalid(e)) => Err(AppError::Validation {
+            fields: vec![FieldError {
+                field: "postal_code".into(),
+                code: e.key().into(),
+                message: ctx.tr(&state.platform).f(e.key(), &e.args()),
+            }],
+        }),
+        Err(LookupError::Unknown) => Err(AppError::NoSuch {
+            code: "unknown_postal_code",
+        }),
+        Err(LookupError::Unavailable) => Err(AppError::Unavailable {
+            code: "postal_codes_unavailable",
+        }),
+    }
 }
 
 #[derive(Serialize)]

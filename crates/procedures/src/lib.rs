@@ -21,6 +21,7 @@ pub mod applications;
 pub mod catalogue;
 pub mod form;
 pub mod pages;
+pub mod profile;
 pub mod search;
 pub mod service;
 pub mod store;
@@ -46,6 +47,12 @@ pub const MIGRATIONS: &[platform::db::MigrationSource] = &[
         description: "procedures guidance",
         sqlite: include_str!("../migrations/sqlite/2026120711_procedures_guidance.sql"),
         postgres: include_str!("../migrations/postgres/2026120711_procedures_guidance.sql"),
+    },
+    platform::db::MigrationSource {
+        version: 2026120712,
+        description: "resident profiles",
+        sqlite: include_str!("../migrations/sqlite/2026120712_resident_profiles.sql"),
+        postgres: include_str!("../migrations/postgres/2026120712_resident_profiles.sql"),
     },
 ];
 

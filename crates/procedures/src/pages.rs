@@ -6,11 +6,13 @@
 //! - [`catalogue`]: finding procedures (home, search results, a procedure);
 //! - [`application`]: applying and the resident's applications;
 //! - [`fields`]: the HTML fields of a question page and the way back from
-//!   submitted fields to answers.
+//!   submitted fields to answers;
+//! - [`profile`]: the resident's own details for prefilling forms.
 
 pub mod application;
 pub mod catalogue;
 pub mod fields;
+pub mod profile;
 
 use axum::Router;
 
@@ -20,4 +22,5 @@ pub fn router() -> Router<Procedures> {
     Router::new()
         .merge(catalogue::router())
         .merge(application::router())
+        .merge(profile::router())
 }

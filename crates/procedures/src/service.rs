@@ -6,11 +6,16 @@
 //! - [`applications`]: the resident's drafts, pages of answers, files, sending,
 //!   withdrawing and discarding;
 //! - [`writer`]: the group-commit submission writer;
-//! - [`import`]: procedure bundles (TOML or JSON) with their forms.
+//! - [`import`]: procedure bundles (TOML or JSON) with their forms;
+//! - [`postal`]: addresses filled from postal codes (Japan Post's directory);
+//! - [`profile`]: the resident's own details, prefilled into new applications
+//!   with their consent.
 
 pub mod applications;
 pub mod catalogue;
 pub mod import;
+pub mod postal;
+pub mod profile;
 pub mod state;
 pub mod writer;
 

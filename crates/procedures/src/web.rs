@@ -2,9 +2,12 @@
 //! module's errors as HTTP errors, validation problems worded in the
 //! resident's language, and attachments as downloads.
 
+use std::sync::OnceLock;
+
 use axum::response::Response;
 use platform::files::FileKind;
 use platform::i18n::Tr;
+use platform::web::assets::{Asset, versioned_href};
 use platform::web::{AppError, Errors};
 
 use crate::applications::Attachment;
@@ -61,4 +64,18 @@ impl From<SubmitError> for AppError {
             }
         }
     }
+}
+
+/// The module's own static files (served under `/assets/`).
+pub const ASSETS: &[Asset] = &[Asset {
+    name: "postal.js",
+    content_type: "text/javascript; charset=utf-8",
+    bytes: include_bytes!("../assets/postal.js"),
+}];
+
+/// The postal-code script's URL (versioned by its content).
+pub fn postal_script_href() -> String {
+    static HREF: OnceLock<String> = OnceLock::new();
+    HREF.get_or_init(|| ASSETS.first().map(versioned_href).unwrap_or_default())
+        .clone()
 }

@@ -30,6 +30,27 @@ pub const KINDS: &[&str] = &[
     "notify.decision",
 ];
 
+/// Every e-mail's message key (`….subject` and `….body` in the catalogue)
+/// with the placeholders [`compose`] fills for it.
+pub const TEMPLATES: &[(&str, &[&str])] = &[
+    (
+        "mail.received",
+        &["name", "procedure", "receipt", "link", "site"],
+    ),
+    (
+        "mail.returned",
+        &["name", "procedure", "receipt", "link", "site", "message"],
+    ),
+    (
+        "mail.granted",
+        &["name", "procedure", "receipt", "link", "site", "reason"],
+    ),
+    (
+        "mail.refused",
+        &["name", "procedure", "receipt", "link", "site", "reason"],
+    ),
+];
+
 /// Builds the SMTP transport from the configuration.
 fn transport(cfg: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let builder = match cfg.security.as_str() {

@@ -32,6 +32,12 @@ fn css_version() -> &'static str {
     })
 }
 
+/// An asset's URL, with a version that changes when its content does.
+pub fn versioned_href(asset: &Asset) -> String {
+    let v: String = crypto::sha256_hex(asset.bytes).chars().take(12).collect();
+    format!("/assets/{}?v={v}", asset.name)
+}
+
 /// The stylesheet's URL, with a version that changes when its content does.
 pub fn css_href() -> String {
     format!("/assets/madoguchi.css?v={}", css_version())

@@ -55,6 +55,45 @@ pub struct Question {
     pub required: bool,
     pub show_if: Option<Condition>,
     pub kind: Kind,
+    /// Which part of the resident's profile fills it, with their consent:
+    /// the resident's own name, address, postal code, phone or e-mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefill: Option<ProfileField>,
+}
+
+/// A part of the resident's profile a question can be filled from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileField {
+    Name,
+    Address,
+    PostalCode,
+    Phone,
+    Email,
+}
+
+impl ProfileField {
+    pub fn parse(s: &str) -> Option<ProfileField> {
+        Some(match s {
+            "name" => ProfileField::Name,
+            "address" => ProfileField::Address,
+            "postal_code" => ProfileField::PostalCode,
+            "phone" => ProfileField::Phone,
+            "email" => ProfileField::Email,
+            _ => return None,
+        })
+    }
+
+    /// The question type it fills.
+    pub fn kind_code(self) -> &'static str {
+        match self {
+            ProfileField::Name => "name",
+            ProfileField::Address => "address",
+            ProfileField::PostalCode => "postal_code",
+            ProfileField::Phone => "phone",
+            ProfileField::Email => "email",
+        }
+    }
 }
 
 /// Shown only when the answer to `question` (an earlier, top-level question)
@@ -175,6 +214,20 @@ impl Kind {
             Kind::Group { .. } => "group",
             Kind::Declaration { .. } => "declaration",
         }
+    }
+}
+
+impl Page {
+    /// The address question a postal-code question fills: the first address
+    /// question after it on the same page.
+    pub fn address_filled_by(&self, postal: &str) -> Option<&Question> {
+        let at = self
+            .questions
+            .iter()
+            .position(|q| q.id == postal && matches!(q.kind, Kind::PostalCode))?;
+        self.questions[at + 1..]
+            .iter()
+            .find(|q| matches!(q.kind, Kind::Address))
     }
 }
 
@@ -348,6 +401,9 @@ struct RawQuestion {
     item_label_en: Option<String>,
     text: Option<String>,
     text_en: Option<String>,
+    /// `name`, `address`, `postal_code`, `phone` or `email`: filled from the
+    /// resident's profile (a question of that type, outside groups).
+    prefill: Option<String>,
 }
 
 struct SeenQuestion {
@@ -596,6 +652,35 @@ impl Checker {
             }
         }
         let required = q.required.unwrap_or(true);
+        if in_group && q.prefill.is_some() {
+            self.err(place, "a question inside a group cannot be prefilled");
+        }
+        let prefill = q
+            .prefill
+            .as_deref()
+            .and_then(|p| match ProfileField::parse(p) {
+                Some(f) if f.kind_code() == q.kind && !in_group => Some(f),
+                Some(_) if in_group => None,
+                Some(f) => {
+                    self.err(
+                        place,
+                        format!(
+                            "prefill = {p:?} fills only a question of type {:?}",
+                            f.kind_code()
+                        ),
+                    );
+                    None
+                }
+                None => {
+                    self.err(
+                        place,
+                        format!(
+                            "prefill must be name, address, postal_code, phone or email, not {p:?}"
+                        ),
+                    );
+                    None
+                }
+            });
         let kind = match q.kind.as_str() {
             "text" => Kind::Text {
                 max_length: self.max_length(place, q.max_length, 200),
@@ -873,6 +958,7 @@ impl Checker {
             required,
             show_if,
             kind,
+            prefill,
         }
     }
 

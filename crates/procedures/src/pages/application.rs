@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use platform::i18n::Tr;
 use platform::web::{
     AppError, CsrfAnyForm, CsrfForm, CsrfMultipart, CurrentResident, Errors, PageCtx, PageQuery,
     format_time, parse_id, render, render_status,
@@ -25,12 +26,16 @@ use crate::form::{FormDefinition, Page};
 use crate::pages::fields::{self, FieldView, Widget};
 use crate::service::Procedures;
 use crate::service::applications::{self as service, ActionError, PageInput, Sent};
+use crate::service::postal::{self, LookupError};
 use crate::submission::SubmitError;
-use crate::web::{download, localize};
+use crate::web::{download, localize, postal_script_href};
 
 pub fn router() -> Router<Procedures> {
     Router::new()
-        .route("/procedures/{id}/apply", post(apply))
+        .route(
+            "/procedures/{id}/apply",
+            get(apply_after_signin).post(apply),
+        )
         .route("/applications", get(my_applications))
         .route("/applications/{id}", get(application))
         .route(
@@ -66,12 +71,31 @@ async fn apply(
     Ok(Redirect::to(&format!("/applications/{}/pages/{}", app.id, first.id)).into_response())
 }
 
+/// Where the procedure page's "sign in to apply" returns after signing in or
+/// up: straight into the form (the resident's draft of it, or a new one), so
+/// the resident does not look for 「オンラインで申請する」 again. Creates at most
+/// one draft, so repeating it changes nothing.
+async fn apply_after_signin(
+    State(state): State<Procedures>,
+    resident: CurrentResident,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let (app, def) = service::resume_or_start(&state, resident.resident.id, id).await?;
+    let answers = app.answers_map();
+    let first = navigation::first_page(&def, &answers).ok_or(AppError::NotFound)?;
+    Ok(Redirect::to(&format!("/applications/{}/pages/{}", app.id, first.id)).into_response())
+}
+
 #[derive(Deserialize, Default)]
 struct QuestionQuery {
     #[serde(default)]
     r#return: String,
     #[serde(default)]
     show_errors: String,
+    /// A postal code whose address was just filled in (the notice says so).
+    #[serde(default)]
+    postal: String,
 }
 
 #[derive(Template)]
@@ -90,6 +114,13 @@ struct QuestionPage {
     multipart: bool,
     has_inline_buttons: bool,
     returned_message: Option<String>,
+    /// What a postal-code lookup filled in.
+    postal_notice: Option<String>,
+    /// Answers on this page came from the resident's profile.
+    prefilled: bool,
+    /// Whether a postal code on the page can fill an address (the script is loaded).
+    postal_lookup: bool,
+    postal_script: String,
     fields: Vec<FieldView>,
 }
 
@@ -108,6 +139,7 @@ async fn render_page(
     pending: &serde_json::Map<String, serde_json::Value>,
     answers: &serde_json::Map<String, serde_json::Value>,
     return_to_check: bool,
+    postal_notice: Option<String>,
 ) -> Result<Response, AppError> {
     let atts = service::attachments(&state.platform.db, app.id).await?;
     let tr = ctx.tr.clone();
@@ -119,6 +151,7 @@ async fn render_page(
         application_id: app.id,
         tr: &tr,
         def,
+        postal_lookup: state.postal.available(),
     };
     let fields = fields::page_fields(page, &src);
     let visible = navigation::visible_pages(def, answers);
@@ -149,9 +182,11 @@ async fn render_page(
         .questions
         .iter()
         .any(|q| matches!(q.kind, Kind::File { .. }));
-    let has_inline_buttons = fields
-        .iter()
-        .any(|f| matches!(f.widget, Widget::Group { can_add: true, .. }));
+    let postal_lookup = fields.iter().any(|f| f.postal_fills.is_some());
+    let has_inline_buttons = postal_lookup
+        || fields
+            .iter()
+            .any(|f| matches!(f.widget, Widget::Group { can_add: true, .. }));
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -175,6 +210,11 @@ async fn render_page(
         multipart,
         has_inline_buttons,
         returned_message: service::returned_message(&state.platform.db, app).await?,
+        postal_notice,
+        prefilled: pending.contains_key(crate::service::profile::PREFILLED)
+            && page.questions.iter().any(|q| q.prefill.is_some()),
+        postal_lookup,
+        postal_script: postal_script_href(),
         fields,
         ctx,
     };
@@ -208,6 +248,11 @@ async fn page_get(
     } else {
         Errors::new()
     };
+    let notice = if q.postal.is_empty() {
+        None
+    } else {
+        postal_notice(&state, &ctx.tr, &q.postal).await
+    };
     render_page(
         &state,
         ctx,
@@ -219,8 +264,37 @@ async fn page_get(
         &pending,
         &answers,
         q.r#return == "check",
+        notice,
     )
     .await
+}
+
+/// "The address for 〒… was filled in": said after a lookup without JavaScript.
+async fn postal_notice(state: &Procedures, tr: &Tr, code: &str) -> Option<String> {
+    let (code, found) = state.postal.lookup(code).await.ok()?;
+    let common = postal::common(&found)?;
+    Some(if found.len() > 1 && common.town.is_empty() {
+        let towns: Vec<&str> = found
+            .iter()
+            .map(|f| f.town.as_str())
+            .filter(|t| !t.is_empty())
+            .collect();
+        tr.f(
+            "postal_lookup.several",
+            &[("code", code.to_string()), ("towns", towns.join("、"))],
+        )
+    } else {
+        tr.f(
+            "postal_lookup.filled",
+            &[
+                ("code", code.to_string()),
+                (
+                    "address",
+                    format!("{}{}", common.prefecture, common.city_and_town()),
+                ),
+            ],
+        )
+    })
 }
 
 /// The page's input as the service takes it: raw answers (with the group
@@ -321,6 +395,67 @@ async fn page_post(
         ))
         .into_response());
     }
+    if let Some(postal_id) = action.strip_prefix("postal.")
+        && let Some(address) = page.address_filled_by(postal_id)
+    {
+        // Without JavaScript: fill the address from the postal code and come back.
+        let typed = form.fields.get(postal_id).unwrap_or_default().to_string();
+        let err = match state.postal.lookup(&typed).await {
+            Ok((code, found)) => match postal::common(&found) {
+                Some(place) => {
+                    let mut value = match saved.answers.get(&address.id) {
+                        Some(Value::Object(m)) => m.clone(),
+                        _ => serde_json::Map::new(),
+                    };
+                    value.insert("prefecture".into(), place.prefecture.clone().into());
+                    value.insert("city".into(), place.city_and_town().into());
+                    saved
+                        .answers
+                        .insert(address.id.clone(), Value::Object(value));
+                    for part in ["prefecture", "city"] {
+                        saved.pending.remove(&format!("{}.{part}", address.id));
+                    }
+                    service::save_answers(
+                        &state.platform.db,
+                        app.id,
+                        app.resident_id,
+                        &saved.answers,
+                        &saved.pending,
+                    )
+                    .await?;
+                    let back = if return_to_check { "&return=check" } else { "" };
+                    let anchor = fields::element_id(&format!("{}.city", address.id));
+                    return Ok(Redirect::to(&format!(
+                        "/applications/{id}/pages/{page_id}?postal={}{back}#{anchor}",
+                        code.digits()
+                    ))
+                    .into_response());
+                }
+                None => LookupError::Unknown,
+            },
+            Err(e) => e,
+        };
+        let message = match &err {
+            LookupError::Invalid(e) => ctx.tr.f(e.key(), &e.args()),
+            other => ctx.tr.t(other.key()).to_string(),
+        };
+        let mut errors = Errors::new();
+        errors.add(postal_id.to_string(), err.key(), message);
+        return render_page(
+            &state,
+            ctx,
+            &app,
+            &def,
+            &procedure,
+            page,
+            errors,
+            &saved.pending,
+            &saved.answers,
+            return_to_check,
+            None,
+        )
+        .await;
+    }
     if action == "save" {
         return Ok(Redirect::to("/applications?saved=1").into_response());
     }
@@ -337,6 +472,7 @@ async fn page_post(
             &saved.pending,
             &saved.answers,
             return_to_check,
+            None,
         )
         .await;
     }
@@ -365,6 +501,8 @@ struct CheckPage {
     returned_message: Option<String>,
     /// Sending it again after a correction request.
     resubmission: bool,
+    /// The form asks the resident's own details: offer to keep them in the profile.
+    offer_profile_update: bool,
 }
 
 async fn check(
@@ -402,6 +540,7 @@ async fn check(
         rows: display::rows(&def, &answers, &ctx.tr),
         returned_message: service::returned_message(&state.platform.db, &app).await?,
         resubmission: app.status() == Status::Returned,
+        offer_profile_update: crate::profile::fills(&def),
         ctx,
     };
     render(&page)
@@ -411,13 +550,17 @@ async fn submit(
     State(state): State<Procedures>,
     resident: CurrentResident,
     Path(id): Path<String>,
-    CsrfForm(_form): CsrfForm,
+    CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let (app, def, _) = service::load_for_resident(&state, id, resident.resident.id).await?;
     match service::submit(&state, &app, &def).await {
         // Sent now, or a second tap of the button, or a retry: the application is sent.
         Ok(Sent::Submitted(_) | Sent::Already(_)) => {
+            if form.get("update_profile") == Some("yes") {
+                crate::service::profile::update_from_application(&state.platform.db, &app, &def)
+                    .await?;
+            }
             Ok(Redirect::to(&format!("/applications/{id}/receipt")).into_response())
         }
         // Something is missing: the page where it is asked, with what is wrong.

@@ -132,6 +132,8 @@ pub struct FieldView {
     /// Whether it is rendered as a fieldset with a legend (several inputs).
     pub fieldset: bool,
     pub widget: Widget,
+    /// For a postal code: the address question a lookup fills (its name).
+    pub postal_fills: Option<String>,
 }
 
 impl FieldView {
@@ -159,6 +161,8 @@ pub struct Source<'a> {
     pub tr: &'a Tr,
     /// The whole form (an earlier question a choice depends on).
     pub def: &'a crate::form::FormDefinition,
+    /// Whether postal codes can fill addresses (the directory is there).
+    pub postal_lookup: bool,
 }
 
 impl Source<'_> {
@@ -218,7 +222,13 @@ pub fn page_fields(page: &Page, src: &Source<'_>) -> Vec<FieldView> {
     let single = visible.len() == 1 && page.title.trim().is_empty();
     visible
         .into_iter()
-        .map(|q| field(q, &q.id, src.answers.get(&q.id), src, single, src.answers))
+        .map(|q| {
+            let mut f = field(q, &q.id, src.answers.get(&q.id), src, single, src.answers);
+            if src.postal_lookup {
+                f.postal_fills = page.address_filled_by(&q.id).map(|a| a.id.clone());
+            }
+            f
+        })
         .collect()
 }
 
@@ -589,6 +599,7 @@ fn field(
         as_heading,
         fieldset,
         widget,
+        postal_fills: None,
     }
 }
 

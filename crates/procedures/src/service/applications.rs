@@ -76,7 +76,23 @@ pub async fn start(
         .ok_or(ActionError::NotFound)?;
     let app = create_draft(db, resident_id, &procedure).await?;
     let def = state.forms.get(db, app.form_version_id).await?;
+    let app = crate::service::profile::prefill_draft(state, app, &def).await?;
     Ok((app, def))
+}
+
+/// Where a resident who asked to apply (before signing in or up) continues:
+/// their latest draft of the procedure, or a new one.
+pub async fn resume_or_start(
+    state: &Procedures,
+    resident_id: i64,
+    procedure_id: i64,
+) -> Result<(Application, Arc<FormDefinition>), ActionError> {
+    let db = &state.platform.db;
+    if let Some(app) = store::latest_draft(db, resident_id, procedure_id).await? {
+        let def = state.forms.get(db, app.form_version_id).await?;
+        return Ok((app, def));
+    }
+    start(state, resident_id, procedure_id).await
 }
 
 /// The resident's application `id`, or None (also when it is someone else's).

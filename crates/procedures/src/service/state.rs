@@ -10,6 +10,7 @@ use tokio::sync::RwLock;
 
 use crate::form::FormDefinition;
 use crate::service::catalogue::Catalogue;
+use crate::service::postal::PostalCodes;
 use crate::service::writer::Writer;
 use crate::store::catalogue as store;
 
@@ -47,6 +48,7 @@ pub struct Procedures {
     pub catalogue: Arc<Catalogue>,
     pub forms: Arc<FormCache>,
     pub writer: Writer,
+    pub postal: PostalCodes,
 }
 
 impl Procedures {
@@ -56,10 +58,12 @@ impl Procedures {
         platform
             .health
             .register("submission writer", writer.probe());
+        let postal = PostalCodes::new(platform.config.postal_codes.as_deref());
         Procedures {
             platform,
             catalogue: Arc::new(Catalogue::new()),
             forms: Arc::new(FormCache::default()),
+            postal,
             writer,
         }
     }

@@ -83,6 +83,24 @@ pub async fn for_resident_in(
         .await?)
 }
 
+/// The resident's latest draft of `procedure_id`, if any.
+pub async fn latest_draft(
+    db: &Db,
+    resident_id: i64,
+    procedure_id: i64,
+) -> StoreResult<Option<Application>> {
+    Ok(sqlx::query_as(concat!(
+        "select ",
+        application_columns!(),
+        " from applications where resident_id = $1 and procedure_id = $2 and status = 'draft' \
+         order by updated_at desc, id desc limit 1"
+    ))
+    .bind(resident_id)
+    .bind(procedure_id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
 pub async fn by_id(db: &Db, id: i64) -> StoreResult<Option<Application>> {
     Ok(sqlx::query_as(concat!(
         "select ",
