@@ -107,7 +107,9 @@ impl PostalDirectory {
                 continue;
             }
             let cols: Vec<&str> = line.split(',').map(|c| c.trim_matches('"')).collect();
-            if cols.len() < 9 {
+            let (Some(code), Some(prefecture), Some(city), Some(town)) =
+                (cols.get(2), cols.get(6), cols.get(7), cols.get(8))
+            else {
                 return Err(DirectoryError {
                     line: i + 1,
                     reason: format!(
@@ -115,12 +117,12 @@ impl PostalDirectory {
                         cols.len()
                     ),
                 });
-            }
-            let code = code_number(cols[2]).ok_or_else(|| DirectoryError {
+            };
+            let (prefecture, city, town) = (*prefecture, *city, *town);
+            let code = code_number(code).ok_or_else(|| DirectoryError {
                 line: i + 1,
-                reason: format!("not a postal code: {}", cols[2]),
+                reason: format!("not a postal code: {code}"),
             })?;
-            let (prefecture, city, town) = (cols[6], cols[7], cols[8]);
             let town = match open.take() {
                 Some((c, p, ci, mut so_far)) if c == code => {
                     so_far.push_str(town);
@@ -164,7 +166,9 @@ impl PostalDirectory {
             return Vec::new();
         };
         let start = self.entries.partition_point(|(c, _)| *c < n);
-        self.entries[start..]
+        self.entries
+            .get(start..)
+            .unwrap_or_default()
             .iter()
             .take_while(|(c, _)| *c == n)
             .map(|(_, p)| p)
@@ -202,10 +206,7 @@ fn place(prefecture: Arc<str>, city: Arc<str>, town: &str) -> Place {
 
 /// The town as an address is written: without Japan Post's notes.
 fn clean_town(town: &str) -> String {
-    let town = match town.find('（') {
-        Some(i) => &town[..i],
-        None => town,
-    };
+    let town = town.split('（').next().unwrap_or_default();
     if town == "以下に掲載がない場合" || town.ends_with("の次に番地がくる場合")
     {
         return String::new();

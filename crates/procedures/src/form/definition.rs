@@ -225,8 +225,9 @@ impl Page {
             .questions
             .iter()
             .position(|q| q.id == postal && matches!(q.kind, Kind::PostalCode))?;
-        self.questions[at + 1..]
+        self.questions
             .iter()
+            .skip(at + 1)
             .find(|q| matches!(q.kind, Kind::Address))
     }
 }
