@@ -149,6 +149,30 @@ impl Analyzer {
         }
     }
 
+    /// The reading of a whole text in katakana (車椅子 → クルマイス), every
+    /// word's reading in order; words the dictionary does not know keep their
+    /// letters. None without a dictionary.
+    pub fn reading(&self, text: &str) -> Option<String> {
+        let tokenizer = self.tokenizer.as_ref()?;
+        let text = normalise(text);
+        let mut worker = tokenizer.new_worker();
+        worker.reset_sentence(text.as_str());
+        worker.tokenize();
+        let mut out = String::new();
+        for i in 0..worker.num_tokens() {
+            let token = worker.token(i);
+            let reading = token
+                .feature()
+                .split(',')
+                .nth(7)
+                .filter(|r| *r != "*" && !r.is_empty())
+                .map(str::to_string)
+                .unwrap_or_else(|| to_katakana(token.surface()));
+            out.push_str(&reading);
+        }
+        Some(out)
+    }
+
     /// Analyses a Japanese (or mixed) text.
     pub fn analyse(&self, text: &str) -> Analysis {
         let text = normalise(text);

@@ -121,6 +121,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         platform: platform.clone(),
     };
     let faq = faq::Faq::new(platform.clone(), faq_engine_config(&platform.config));
+    share_readings(&faq, &procedures);
     let opendata = opendata::OpenData::new(platform.clone());
     let mut jobs = platform::jobs::Runner::new()
         .with_metrics(platform.metrics.clone())
@@ -156,6 +157,30 @@ pub async fn load_demo(app: &App) -> anyhow::Result<crate::demo::Loaded> {
     opendata::service::demo::load(&app.opendata).await?;
     opendata::service::publishing::run(&app.opendata).await?;
     Ok(loaded)
+}
+
+/// The FAQ chatbot's Japanese dictionary, lent to the procedure search for
+/// readings (くるまいす meets 車いす).
+#[derive(Debug)]
+struct DictionaryReadings(faq::analysis::Analyzer);
+
+impl procedures::search::Readings for DictionaryReadings {
+    fn reading(&self, text: &str) -> Option<String> {
+        self.0.reading(text)
+    }
+}
+
+/// Once the FAQ engine has its dictionary (loaded in the background), the
+/// catalogue search uses its readings too; without one it goes on without.
+fn share_readings(faq: &faq::Faq, procedures: &Procedures) {
+    let engine = faq.engine.clone();
+    let catalogue = procedures.catalogue.clone();
+    tokio::spawn(async move {
+        let analyzer = engine.analyzer().await;
+        if analyzer.mode() == "morphological" {
+            catalogue.set_readings(Arc::new(DictionaryReadings(analyzer)));
+        }
+    });
 }
 
 /// Where the FAQ engine finds its dictionary and model.

@@ -64,6 +64,42 @@ async fn residents_find_procedures_with_their_own_words() {
             "{words} finds the parking permit: {names:?}"
         );
     }
+    // Readings from the FAQ's dictionary (loaded in the background at start):
+    // a name typed in kana finds the name written in kanji.
+    let mut found = Vec::new();
+    for _ in 0..120 {
+        let res = c
+            .get(&format!(
+                "/api/v1/procedures?q={}",
+                encode("ちゅうしゃじょう りよう")
+            ))
+            .await;
+        found = res.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect();
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(
+        found.iter().any(|n| n.contains("おもいやり駐車場利用証")),
+        "ちゅうしゃじょう りよう finds 駐車場利用証 by its reading: {found:?}"
+    );
+    let res = c
+        .get(&format!(
+            "/api/v1/procedures?q={}",
+            encode("にゅうがくがんしょ")
+        ))
+        .await;
+    assert!(
+        res.text().contains("県立高等学校入学願書"),
+        "{}",
+        res.text()
+    );
     // Nothing matches: said plainly, with the FAQ's answer to the same words
     // one step away and who to ask; not "0件の手続きが見つかりました".
     let page = c.get(&format!("/procedures?q={}", encode("住民票"))).await;

@@ -16,11 +16,15 @@
 //! nowhere as a whole still match by character bigrams when most of their
 //! bigrams appear in the name (a typo, a different okurigana).
 //!
+//! With a Japanese dictionary (the FAQ chatbot's, given as [`Readings`]),
+//! names and keywords are also matched by their readings, so くるまいす and
+//! 車椅子 meet 車いす, and ちゅうしゃじょう meets 駐車場.
+//!
 //! This module is the index itself (no I/O); `service::catalogue` keeps the
 //! current one per node.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::catalogue::Procedure;
 
@@ -107,6 +111,16 @@ fn alternatives(term: &str) -> Vec<String> {
     alts
 }
 
+/// Readings of Japanese text (a morphological dictionary): the katakana
+/// reading of a whole text, or None when there is no dictionary.
+pub trait Readings: Send + Sync + std::fmt::Debug {
+    fn reading(&self, text: &str) -> Option<String>;
+}
+
+/// Readings shorter than this (in kana) are not matched: too many names
+/// share two-kana sounds.
+const MIN_READING_CHARS: usize = 3;
+
 /// One published procedure, ready to match.
 #[derive(Debug)]
 pub struct Entry {
@@ -115,6 +129,9 @@ pub struct Entry {
     keywords: String,
     text: String,
     name_bigrams: HashSet<(char, char)>,
+    /// The readings of the name and the keywords, folded as [`normalize`] folds.
+    name_reading: String,
+    keywords_reading: String,
 }
 
 /// Filters besides the free text.
@@ -131,15 +148,29 @@ pub struct Filter {
 pub struct Index {
     generation: i64,
     entries: Vec<Entry>,
+    readings: Option<Arc<dyn Readings>>,
+}
+
+fn reading_of(readings: Option<&Arc<dyn Readings>>, text: &str) -> String {
+    readings
+        .and_then(|r| r.reading(text))
+        .map(|r| normalize(&r))
+        .unwrap_or_default()
 }
 
 impl Index {
-    pub fn build(generation: i64, procedures: Vec<Procedure>) -> Index {
+    pub fn build(
+        generation: i64,
+        procedures: Vec<Procedure>,
+        readings: Option<Arc<dyn Readings>>,
+    ) -> Index {
         let entries = procedures
             .into_iter()
             .map(|p| {
                 let name = normalize(&format!("{} {}", p.name, p.name_en));
                 Entry {
+                    name_reading: reading_of(readings.as_ref(), &p.name),
+                    keywords_reading: reading_of(readings.as_ref(), &p.keywords),
                     keywords: normalize(&p.keywords),
                     text: normalize(&format!(
                         "{} {} {} {}",
@@ -154,7 +185,13 @@ impl Index {
         Index {
             generation,
             entries,
+            readings,
         }
+    }
+
+    /// Whether names are matched by their readings too.
+    pub fn has_readings(&self) -> bool {
+        self.readings.is_some()
     }
 
     /// The catalogue generation it was built from.
@@ -178,7 +215,15 @@ impl Index {
             .map(normalize)
             .filter(|t| !t.is_empty())
             .take(10)
-            .map(|t| alternatives(&t))
+            .map(|t| {
+                let mut alts = alternatives(&t);
+                // The term's reading, marked apart: it is matched against readings only.
+                let reading = reading_of(self.readings.as_ref(), &t);
+                if reading.chars().count() >= MIN_READING_CHARS {
+                    alts.push(format!("{READING_MARK}{reading}"));
+                }
+                alts
+            })
             .collect();
         let mut scored: Vec<(f64, &Entry)> = self
             .entries
@@ -227,12 +272,26 @@ impl Index {
     }
 }
 
+/// Marks the alternative that is a term's reading.
+const READING_MARK: char = '\u{1}';
+
 /// The score of `e` for `terms` (each a list of alternatives), or None when a term matches nowhere.
 fn score(e: &Entry, terms: &[Vec<String>]) -> Option<f64> {
     let mut total = 0.0;
     for alts in terms {
         let mut best: f64 = 0.0;
         for alt in alts {
+            if let Some(reading) = alt.strip_prefix(READING_MARK) {
+                let s = if e.name_reading.contains(reading) {
+                    9.0
+                } else if e.keywords_reading.contains(reading) {
+                    5.0
+                } else {
+                    0.0
+                };
+                best = best.max(s);
+                continue;
+            }
             let s = if e.name.contains(alt.as_str()) {
                 // Whole-name and prefix matches rank above matches in the middle.
                 if e.name == *alt {
@@ -306,16 +365,57 @@ mod tests {
         }
     }
 
+    fn procedures() -> Vec<Procedure> {
+        vec![
+            proc(1, "三重おもいやり駐車場利用証 新規・更新交付申請", ""),
+            proc(2, "三重県立高等学校入学願書", ""),
+            proc(3, "男性育児休業取得促進補助金", ""),
+            proc(4, "転入届", ""),
+        ]
+    }
+
     fn index() -> Index {
-        Index::build(
-            1,
-            vec![
-                proc(1, "三重おもいやり駐車場利用証 新規・更新交付申請", ""),
-                proc(2, "三重県立高等学校入学願書", ""),
-                proc(3, "男性育児休業取得促進補助金", ""),
-                proc(4, "転入届", ""),
-            ],
-        )
+        Index::build(1, procedures(), None)
+    }
+
+    /// Readings from a fixed table: the index's use of them, not a dictionary.
+    #[derive(Debug)]
+    struct Table;
+
+    impl Readings for Table {
+        fn reading(&self, text: &str) -> Option<String> {
+            Some(
+                match text {
+                    "三重おもいやり駐車場利用証 新規・更新交付申請" => {
+                        "ミエオモイヤリチュウシャジョウリヨウショウシンキコウシンコウフシンセイ"
+                    }
+                    "三重県立高等学校入学願書" => {
+                        "ミエケンリツコウトウガッコウニュウガクガンショ"
+                    }
+                    "ちゅうしゃじょう" => "チュウシャジョウ",
+                    "にゅうがく" => "ニュウガク",
+                    "てん" => "テン",
+                    other => other,
+                }
+                .to_string(),
+            )
+        }
+    }
+
+    #[test]
+    fn readings_match_names_written_otherwise() {
+        let idx = Index::build(1, procedures(), Some(Arc::new(Table)));
+        assert!(idx.has_readings());
+        assert_eq!(ids(&idx, "ちゅうしゃじょう"), vec![1]);
+        assert_eq!(ids(&idx, "にゅうがく"), vec![2]);
+        assert!(
+            ids(&idx, "てん").is_empty(),
+            "two-kana readings match nothing"
+        );
+        assert!(
+            ids(&index(), "ちゅうしゃじょう").is_empty(),
+            "not without readings"
+        );
     }
 
     fn ids(idx: &Index, q: &str) -> Vec<i64> {

@@ -11,13 +11,15 @@ use tokio::sync::RwLock;
 
 use crate::catalogue::{FormVersion, Procedure, ProcedureInput};
 use crate::form::FormDefinition;
-use crate::search::Index;
+use crate::search::{Index, Readings};
 use crate::store::catalogue as store;
 
 /// The shared, lazily refreshed index.
 #[derive(Debug, Default)]
 pub struct Catalogue {
     index: RwLock<Arc<Index>>,
+    /// Readings of Japanese (the FAQ chatbot's dictionary), once it is loaded.
+    readings: std::sync::OnceLock<Arc<dyn Readings>>,
 }
 
 impl Catalogue {
@@ -25,19 +27,29 @@ impl Catalogue {
         Catalogue::default()
     }
 
-    /// The current index, rebuilt first if the catalogue changed since it was built.
+    /// Matches names by their readings from now on (the next search rebuilds
+    /// the index with them).
+    pub fn set_readings(&self, readings: Arc<dyn Readings>) {
+        let _ = self.readings.set(readings);
+    }
+
+    /// The current index, rebuilt first if the catalogue changed since it was
+    /// built (or readings arrived since).
     pub async fn index(&self, db: &Db) -> StoreResult<Arc<Index>> {
         let generation = store::generation(db).await?;
+        let readings = self.readings.get().cloned();
+        let fresh =
+            |i: &Index| i.generation() == generation && i.has_readings() == readings.is_some();
         {
             let current = self.index.read().await;
-            if current.generation() == generation {
+            if fresh(&current) {
                 return Ok(current.clone());
             }
         }
         let mut slot = self.index.write().await;
-        if slot.generation() != generation {
+        if !fresh(&slot) {
             let procedures = store::published_procedures(db).await?;
-            *slot = Arc::new(Index::build(generation, procedures));
+            *slot = Arc::new(Index::build(generation, procedures, readings.clone()));
         }
         Ok(slot.clone())
     }
