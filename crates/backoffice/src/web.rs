@@ -174,15 +174,18 @@ pub fn history_rows(d: &Detail, tr: &Tr) -> Vec<HistoryRow> {
 /// What changed at one resubmission, as people read it.
 pub struct ResubmissionRow {
     pub at: String,
+    pub asked: String,
     pub changes: Vec<Change>,
 }
 
-/// The application's resubmissions in `tr`'s language.
+/// The application's resubmissions in `tr`'s language, the latest first.
 pub fn resubmission_rows(d: &Detail, tr: &Tr) -> Vec<ResubmissionRow> {
     d.resubmissions
         .iter()
+        .rev()
         .map(|r| ResubmissionRow {
             at: format_time(&r.at, tr),
+            asked: r.asked.clone(),
             changes: r.changes.clone(),
         })
         .collect()

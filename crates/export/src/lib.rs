@@ -267,6 +267,18 @@ pub enum CsvEncoding {
     ShiftJis,
 }
 
+/// A text cell as a spreadsheet will not run it: text that begins with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return (a formula to Excel and
+/// LibreOffice, e.g. `=HYPERLINK(…)` typed by a resident) gets a leading `'`.
+/// Numbers are written as numbers and are not touched.
+pub fn neutralise(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
 /// Turns rows into CSV bytes one at a time.
 #[derive(Debug)]
 pub struct CsvRows {
@@ -289,13 +301,19 @@ impl CsvRows {
         if self.encoding == CsvEncoding::Utf8Bom {
             out.extend_from_slice(b"\xEF\xBB\xBF");
         }
-        let fields: Vec<String> = columns.iter().map(|c| c.header.clone()).collect();
+        let fields: Vec<String> = columns.iter().map(|c| neutralise(&c.header)).collect();
         out.extend(self.line(&fields));
         out
     }
 
     pub fn row(&mut self, cells: &[Cell]) -> Vec<u8> {
-        let fields: Vec<String> = cells.iter().map(Cell::text).collect();
+        let fields: Vec<String> = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Text(s) => neutralise(s),
+                other => other.text(),
+            })
+            .collect();
         self.line(&fields)
     }
 
@@ -305,7 +323,8 @@ impl CsvRows {
         if self.encoding == CsvEncoding::Utf8Bom {
             out.extend_from_slice(b"\xEF\xBB\xBF");
         }
-        out.extend(self.line(titles));
+        let titles: Vec<String> = titles.iter().map(|t| neutralise(t)).collect();
+        out.extend(self.line(&titles));
         out
     }
 
@@ -596,6 +615,25 @@ label = "名前"
         assert_eq!(c[9], Cell::Int(120000));
         assert_eq!(c[10], Cell::Text("一郎".into()));
         assert_eq!(c[11], Cell::Empty);
+    }
+
+    #[test]
+    fn formulas_typed_by_residents_are_not_run_by_spreadsheets() {
+        let mut csv = CsvRows::new(CsvEncoding::Utf8Bom);
+        let line = csv.row(&[
+            Cell::Text("=HYPERLINK(\"http://evil.example\",\"x\")".into()),
+            Cell::Text("+81-59-224-3070".into()),
+            Cell::Text("-1+1".into()),
+            Cell::Text("@SUM(A1)".into()),
+            Cell::Text("\tcmd".into()),
+            Cell::Text("三重 =1".into()),
+            Cell::Int(-5),
+        ]);
+        let text = String::from_utf8(line).unwrap();
+        assert_eq!(
+            text,
+            "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",'+81-59-224-3070,'-1+1,'@SUM(A1),'\tcmd,三重 =1,-5\r\n"
+        );
     }
 
     #[test]

@@ -56,6 +56,11 @@ enum Command {
         /// Loads the demo data first and prints the demo accounts.
         #[arg(long)]
         demo: bool,
+        /// Serves plain HTTP for local use: cookies without `Secure` and no
+        /// HSTS (also `MADOGUCHI_INSECURE_HTTP=1`; `--demo` implies it).
+        /// Never in production.
+        #[arg(long)]
+        insecure_http: bool,
     },
     /// Applies the database migrations and exits.
     Migrate {
@@ -285,7 +290,22 @@ fn load_config(data: &DataArgs, addr: Option<std::net::SocketAddr>) -> anyhow::R
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { data, addr, demo } => serve(load_config(&data, addr)?, demo).await,
+        Command::Serve {
+            data,
+            addr,
+            demo,
+            insecure_http,
+        } => {
+            let mut config = load_config(&data, addr)?;
+            // The demo is for a laptop: plain HTTP on 127.0.0.1.
+            config.insecure_http |= insecure_http || demo;
+            if config.insecure_http {
+                tracing::warn!(
+                    "serving plain HTTP (--insecure-http): session cookies are not Secure; for local use only"
+                );
+            }
+            serve(config, demo).await
+        }
         Command::Migrate { data } => {
             let config = load_config(&data, None)?;
             crate::app::open_database(&config).await?;

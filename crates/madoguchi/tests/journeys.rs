@@ -417,8 +417,26 @@ async fn corrections_and_decisions_through_the_pages() {
     assert!(row.contains(">再提出</span>"), "{row}");
     assert!(row.contains("再提出 20"), "{row}");
 
-    // A decision drafted: its history line reads as words, for both.
+    // The application page continues the review: the correction asked for
+    // and what changed come first, above the answers.
     let html = staff.get(&format!("/staff/applications/{id}")).await.text();
+    let asked = html
+        .find("依頼した修正：")
+        .expect("the correction asked for is shown");
+    assert!(
+        html[asked..].contains("中学校名を正式な名称で書いてください。"),
+        "{html}"
+    );
+    assert!(
+        html.contains("変更点を確かめて、審査を続けてください"),
+        "{html}"
+    );
+    assert!(
+        asked < html.find("<h2>申請内容</h2>").unwrap_or(usize::MAX),
+        "{html}"
+    );
+
+    // A decision drafted: its history line reads as words, for both.
     let v = version(&html);
     let res = act_on_page(
         &mut staff,

@@ -324,6 +324,7 @@ async fn the_resident_journey_through_the_pages() {
         let again = web.get(&format!("/procedures/{hs}/apply")).await;
         assert_eq!(again.location(), first);
         let app_path = first.trim_end_matches("/pages/applicant").to_string();
+        let csrf = web.get(&first).await.csrf();
 
         // A wrong 和暦 date: the message suggests the right one and keeps what was typed.
         let res = web

@@ -51,12 +51,23 @@ impl Problems {
 /// The largest number of resources, tags or extras a dataset may have.
 pub const MAX_ITEMS: usize = 1000;
 
-/// Whether a link is one we may publish: not `javascript:`, `data:` and the like.
+/// Whether a link is one we may not publish: any scheme but `http` and
+/// `https` (`javascript:`, `data:`, `file:` …), read as a browser reads it
+/// (leading spaces and control characters dropped, tabs and newlines
+/// removed). A path or an uploaded file's name has no scheme and is fine.
 pub fn unsafe_url(url: &str) -> bool {
-    let lower = url.trim().to_ascii_lowercase();
-    ["javascript:", "data:", "vbscript:", "file:"]
-        .iter()
-        .any(|p| lower.starts_with(p))
+    let cleaned: String = url
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    match cleaned.split_once(':') {
+        Some((scheme, _)) if !scheme.is_empty() && !scheme.contains(['/', '?', '#']) => {
+            !matches!(scheme, "http" | "https")
+        }
+        _ => false,
+    }
 }
 
 pub fn text(v: Option<&Value>) -> String {
@@ -510,5 +521,36 @@ pub fn field(data: &Map<String, Value>, key: &str, current: &str, patch: bool) -
         Some(v) => text(Some(v)),
         None if patch => current.to_string(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_links_are_published() {
+        for ok in [
+            "https://example.jp/a.csv",
+            "HTTP://example.jp",
+            "data.csv",
+            "/dataset/x",
+            "",
+            "a.csv?x=1:2",
+        ] {
+            assert!(!unsafe_url(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            " JavaScript:alert(1)",
+            "java\tscript:alert(1)",
+            "\u{1}javascript:x",
+            "data:text/html,x",
+            "file:///etc/passwd",
+            "ftp://example.jp/a.csv",
+            "vbscript:x",
+        ] {
+            assert!(unsafe_url(bad), "{bad:?}");
+        }
     }
 }

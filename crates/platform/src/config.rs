@@ -161,6 +161,10 @@ pub struct Config {
     /// writes, or Japan Post's `utf_ken_all.csv` / `KEN_ALL.CSV` as published);
     /// by default `var/postal/postal-codes.tsv` if present.
     pub postal_codes: Option<PathBuf>,
+    /// Plain HTTP for local use: cookies without `Secure` (and without the
+    /// `__Host-` prefix), no HSTS. `--insecure-http` or
+    /// `MADOGUCHI_INSECURE_HTTP=1`; never in production.
+    pub insecure_http: bool,
 }
 
 impl Default for Config {
@@ -185,6 +189,7 @@ impl Default for Config {
             faq_dictionary: None,
             faq_model: None,
             postal_codes: None,
+            insecure_http: false,
         }
     }
 }
@@ -224,6 +229,7 @@ struct FileConfig {
     faq_dictionary: Option<PathBuf>,
     faq_model: Option<PathBuf>,
     postal_codes: Option<PathBuf>,
+    insecure_http: Option<bool>,
 }
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -304,6 +310,7 @@ impl Config {
             faq_dictionary,
             faq_model,
             postal_codes,
+            insecure_http,
         } = file;
         set(&mut self.addr, addr);
         set(&mut self.data_dir, data_dir);
@@ -330,6 +337,7 @@ impl Config {
         set_opt(&mut self.faq_dictionary, faq_dictionary);
         set_opt(&mut self.faq_model, faq_model);
         set_opt(&mut self.postal_codes, postal_codes);
+        set(&mut self.insecure_http, insecure_http);
         Ok(())
     }
 
@@ -338,6 +346,9 @@ impl Config {
             self.addr = v
                 .parse()
                 .map_err(|e| anyhow::anyhow!("MADOGUCHI_ADDR {v:?}: {e}"))?;
+        }
+        if let Some(v) = env("MADOGUCHI_INSECURE_HTTP") {
+            self.insecure_http = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = env("MADOGUCHI_POSTAL_CODES") {
             self.postal_codes = Some(PathBuf::from(v));
@@ -436,10 +447,11 @@ impl Config {
     }
 
     /// Whether cookies get the `Secure` attribute: when served over https.
+    /// Whether cookies are `Secure` with `__Host-` names and HSTS is sent:
+    /// always, unless the operator serves plain HTTP for local use
+    /// (`--insecure-http`, as the demo does).
     pub fn secure_cookies(&self) -> bool {
-        self.base_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        !self.insecure_http
     }
 }
 

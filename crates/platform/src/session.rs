@@ -1,9 +1,12 @@
 //! Sessions: a random token held by the browser (cookie) or an API client
 //! (`Authorization: Bearer`), of which the database keeps only the SHA-256.
 //!
-//! A session expires after [`IDLE`] without use and, whatever the use, after
-//! [`ABSOLUTE`]. Use is recorded at most every [`TOUCH_EVERY`], so that reading
-//! pages does not turn into a database write per request.
+//! A session expires after a time without use and, whatever the use, after
+//! an absolute time: for residents [`IDLE`] and [`ABSOLUTE`], for staff, who
+//! see other people's personal data, [`STAFF_IDLE`] and [`STAFF_ABSOLUTE`]
+//! (OWASP ASVS level 2: 30 minutes, 12 hours). Use is recorded at most every
+//! [`TOUCH_EVERY`], so that reading pages does not turn into a database write
+//! per request (a staff session may so end up to that much earlier).
 
 use chrono::Duration;
 
@@ -12,6 +15,8 @@ use crate::db::{Db, StoreResult, Timestamp};
 
 pub const IDLE: Duration = Duration::hours(2);
 pub const ABSOLUTE: Duration = Duration::hours(24);
+pub const STAFF_IDLE: Duration = Duration::minutes(30);
+pub const STAFF_ABSOLUTE: Duration = Duration::hours(12);
 pub const TOUCH_EVERY: Duration = Duration::minutes(5);
 
 /// Who a session belongs to.
@@ -22,6 +27,22 @@ pub enum Principal {
 }
 
 impl Principal {
+    /// How long a session may go unused.
+    pub fn idle(self) -> Duration {
+        match self {
+            Principal::Resident(_) => IDLE,
+            Principal::Staff(_) => STAFF_IDLE,
+        }
+    }
+
+    /// How long a session may last, however used.
+    pub fn absolute(self) -> Duration {
+        match self {
+            Principal::Resident(_) => ABSOLUTE,
+            Principal::Staff(_) => STAFF_ABSOLUTE,
+        }
+    }
+
     fn parts(self) -> (&'static str, i64) {
         match self {
             Principal::Resident(id) => ("resident", id),
@@ -97,7 +118,7 @@ pub async fn create(db: &Db, principal: Principal, kind: SessionKind) -> StoreRe
     .bind(principal_id)
     .bind(kind.code())
     .bind(now)
-    .bind(now.plus(IDLE))
+    .bind(now.plus(principal.idle()))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -141,24 +162,24 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<Session>> {
     else {
         return Ok(None);
     };
+    let principal = match principal.as_str() {
+        "resident" => Principal::Resident(principal_id),
+        _ => Principal::Staff(principal_id),
+    };
     let now = Timestamp::now();
-    if expires_at <= now || created_at.plus(ABSOLUTE) <= now {
+    if expires_at <= now || created_at.plus(principal.absolute()) <= now {
         return Ok(None);
     }
     if last_seen_at.plus(TOUCH_EVERY) <= now {
         let mut tx = db.begin().await?;
         sqlx::query("update sessions set last_seen_at = $1, expires_at = $2 where token_hash = $3")
             .bind(now)
-            .bind(now.plus(IDLE))
+            .bind(now.plus(principal.idle()))
             .bind(&token_hash)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
     }
-    let principal = match principal.as_str() {
-        "resident" => Principal::Resident(principal_id),
-        _ => Principal::Staff(principal_id),
-    };
     let kind = if kind == "api" {
         SessionKind::Api
     } else {

@@ -182,9 +182,20 @@ async fn privacy(ctx: PageCtx) -> Result<Response, AppError> {
 
 /// Security headers on every response. Pages load only the server's own
 /// styles, scripts and images; nothing may frame them.
-async fn security_headers(req: Request, next: Next) -> Response {
+/// Whether the site is served over HTTPS only (no `--insecure-http`): then
+/// browsers are told to use nothing else (HSTS, a year).
+#[derive(Clone, Copy)]
+struct Https(bool);
+
+async fn security_headers(State(https): State<Https>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if https.0 {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -241,7 +252,10 @@ pub fn finish(router: Router<Platform>, platform: Platform) -> Router {
             platform.clone(),
             context::context_layer,
         ))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            Https(platform.config.secure_cookies()),
+            security_headers,
+        ))
         .layer(middleware::from_fn_with_state(
             platform.clone(),
             record_metrics,

@@ -170,6 +170,8 @@ pub struct Change {
 #[derive(Debug, Clone)]
 pub struct Resubmission {
     pub at: Timestamp,
+    /// The correction the staff asked for, which this resubmission answers.
+    pub asked: String,
     pub changes: Vec<Change>,
 }
 
@@ -240,8 +242,14 @@ fn resubmissions(def: &FormDefinition, events: &[Event], tr: &Tr) -> Vec<Resubmi
                 });
             }
         }
+        let asked = events
+            .iter()
+            .rfind(|e| e.kind == "returned" && e.id < event.id)
+            .map(|e| e.comment.clone())
+            .unwrap_or_default();
         out.push(Resubmission {
             at: event.at,
+            asked,
             changes,
         });
     }

@@ -14,10 +14,11 @@ use serde::Deserialize;
 use crate::Platform;
 use crate::accounts::{self, SignUpError};
 use crate::audit::{self, Actor};
+use crate::crypto;
 use crate::ratelimit::Shared;
 use crate::session::{self, Principal, SessionKind};
 use crate::web::context::RequestContext;
-use crate::web::cookies;
+use crate::web::cookies::{self, Cookie};
 use crate::web::error::{AppError, Errors};
 use crate::web::forms::{ApiJson, CsrfForm};
 use crate::web::page::{PageCtx, render, render_status};
@@ -134,7 +135,7 @@ async fn limit(platform: &Platform, req: &RequestContext, email: &str) -> Result
 
 fn session_cookie(platform: &Platform, token: &str) -> Result<HeaderValue, AppError> {
     HeaderValue::from_str(&cookies::set(
-        cookies::SESSION,
+        Cookie::Session,
         token,
         None,
         platform.config.secure_cookies(),
@@ -222,8 +223,16 @@ async fn sign_in_form(
         };
         if let Some(principal) = principal {
             Shared::clear(&platform.db, &account_key(&email)).await?;
+            record(
+                &platform,
+                principal,
+                "signed_in",
+                serde_json::json!({"session": "browser", "client": req.client_ip}),
+            )
+            .await?;
             return start_browser_session(&platform, &req, principal, &next).await;
         }
+        record_failed_signin(&platform, &req, staff, &email).await?;
         errors.add(
             "email",
             "account.error.signin_failed",
@@ -289,16 +298,70 @@ async fn signup_submit(
 }
 
 async fn record_signup(platform: &Platform, resident_id: i64) -> Result<(), AppError> {
+    record(
+        platform,
+        Principal::Resident(resident_id),
+        "signed_up",
+        serde_json::json!({}),
+    )
+    .await
+}
+
+/// Records an account event in the audit log (`resident.signed_in`,
+/// `staff.signed_out` …), with the client address and the kind of session.
+async fn record(
+    platform: &Platform,
+    principal: Principal,
+    event: &str,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    let (kind, actor, id) = match principal {
+        Principal::Resident(id) => ("resident", Actor::Resident(id), id),
+        Principal::Staff(id) => ("staff", Actor::Staff(id), id),
+    };
+    let action = format!("{kind}.{event}");
     let mut tx = platform.db.begin().await?;
     audit::append(
         &mut tx,
         audit::Entry {
             organisation_id: None,
-            actor: Actor::Resident(resident_id),
-            action: "resident.signed_up",
-            subject_kind: "resident",
-            subject_id: Some(resident_id),
-            detail: serde_json::json!({}),
+            actor,
+            action: &action,
+            subject_kind: kind,
+            subject_id: Some(id),
+            detail,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A failed sign-in: who was tried is kept only as a hash of the address
+/// (the audit log holds no address typed by a stranger), with the client.
+async fn record_failed_signin(
+    platform: &Platform,
+    req: &RequestContext,
+    staff: bool,
+    email: &str,
+) -> Result<(), AppError> {
+    let mut tx = platform.db.begin().await?;
+    audit::append(
+        &mut tx,
+        audit::Entry {
+            organisation_id: None,
+            actor: Actor::System,
+            action: if staff {
+                "staff.signin_failed"
+            } else {
+                "resident.signin_failed"
+            },
+            subject_kind: if staff { "staff" } else { "resident" },
+            subject_id: None,
+            detail: serde_json::json!({
+                "account": crypto::sha256_hex(account_key(email).as_bytes()).chars().take(16).collect::<String>(),
+                "client": req.client_ip,
+            }),
         },
     )
     .await?;
@@ -317,9 +380,16 @@ async fn signout(
     );
     if let Some(s) = &req.session {
         session::revoke(&platform.db, &s.token_hash).await?;
+        record(
+            &platform,
+            s.principal,
+            "signed_out",
+            serde_json::json!({"session": "browser"}),
+        )
+        .await?;
     }
     let mut res = Redirect::to(if was_staff { "/staff/signin" } else { "/" }).into_response();
-    let cookie = cookies::delete(cookies::SESSION, platform.config.secure_cookies());
+    let cookie = cookies::delete(Cookie::Session, platform.config.secure_cookies());
     res.headers_mut().append(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(AppError::internal)?,
@@ -366,16 +436,30 @@ async fn api_signin(
         }
     };
     let Some(principal) = principal else {
+        record_failed_signin(
+            &platform,
+            &req,
+            body.principal.as_deref() == Some("staff"),
+            &body.email,
+        )
+        .await?;
         return Err(AppError::Unauthorized);
     };
     Shared::clear(&platform.db, &account_key(&body.email)).await?;
+    record(
+        &platform,
+        principal,
+        "signed_in",
+        serde_json::json!({"session": "api", "client": req.client_ip}),
+    )
+    .await?;
     let token = session::create(&platform.db, principal, SessionKind::Api).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(ApiToken {
             token,
             token_type: "Bearer",
-            expires_in: session::IDLE.num_seconds(),
+            expires_in: principal.idle().num_seconds(),
         }),
     )
         .into_response())
@@ -388,6 +472,13 @@ async fn api_signout(
     match &req.session {
         Some(s) if s.kind == SessionKind::Api => {
             session::revoke(&platform.db, &s.token_hash).await?;
+            record(
+                &platform,
+                s.principal,
+                "signed_out",
+                serde_json::json!({"session": "api"}),
+            )
+            .await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         _ => Err(AppError::Unauthorized),

@@ -16,7 +16,7 @@ use crate::accounts::{Resident, Staff};
 use crate::crypto;
 use crate::i18n::{Lang, Tr};
 use crate::session::{self, Principal, Session, SessionKind};
-use crate::web::cookies;
+use crate::web::cookies::{self, Cookie};
 use crate::web::error::AppError;
 
 /// Worked out by [`context_layer`] for each request.
@@ -70,13 +70,13 @@ pub async fn context_layer(
         .and_then(|l| Lang::parse(&l));
     let lang = if let Some(l) = query_lang {
         set_cookies.push(cookies::set(
-            cookies::LANG,
+            Cookie::Lang,
             l.code(),
             Some(365 * 86400),
             secure,
         ));
         l
-    } else if let Some(l) = cookies::get(headers, cookies::LANG).and_then(Lang::parse) {
+    } else if let Some(l) = cookies::get(headers, Cookie::Lang, secure).and_then(Lang::parse) {
         l
     } else {
         headers
@@ -91,11 +91,11 @@ pub async fn context_layer(
         session::lookup(&platform.db, token)
             .await
             .map(|s| s.filter(|s| s.kind == SessionKind::Api))
-    } else if let Some(token) = cookies::get(headers, cookies::SESSION) {
+    } else if let Some(token) = cookies::get(headers, Cookie::Session, secure) {
         let token = token.to_string();
         let s = session::lookup(&platform.db, &token).await;
         if matches!(s, Ok(None)) {
-            set_cookies.push(cookies::delete(cookies::SESSION, secure));
+            set_cookies.push(cookies::delete(Cookie::Session, secure));
         }
         s.map(|s| s.filter(|s| s.kind == SessionKind::Browser))
     } else {
@@ -116,12 +116,15 @@ pub async fn context_layer(
         }
     };
 
-    let csrf_binding = match (&session, cookies::get(req.headers(), cookies::CSRF_NONCE)) {
+    let csrf_binding = match (
+        &session,
+        cookies::get(req.headers(), Cookie::CsrfNonce, secure),
+    ) {
         (Some(s), _) => format!("session:{}", s.token_hash),
         (None, Some(nonce)) if nonce.len() >= 32 && nonce.len() <= 64 => format!("nonce:{nonce}"),
         (None, _) => {
             let nonce = crypto::random_token();
-            set_cookies.push(cookies::set(cookies::CSRF_NONCE, &nonce, None, secure));
+            set_cookies.push(cookies::set(Cookie::CsrfNonce, &nonce, None, secure));
             format!("nonce:{nonce}")
         }
     };
@@ -130,17 +133,25 @@ pub async fn context_layer(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string());
+    // Behind the trusted reverse proxy, the client is the address the proxy
+    // saw: the right-most entry of X-Forwarded-For (entries to its left were
+    // written by the client and prove nothing).
     let forwarded = platform
         .config
         .trust_forwarded_for
         .then(|| {
             req.headers()
-                .get("x-forwarded-for")?
+                .get_all("x-forwarded-for")
+                .iter()
+                .next_back()?
                 .to_str()
                 .ok()?
-                .split(',')
-                .next()
-                .map(|s| s.trim().to_string())
+                .rsplit(',')
+                .next()?
+                .trim()
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .map(|ip| ip.to_string())
         })
         .flatten();
     let client_ip = forwarded.or(peer).unwrap_or_else(|| "unknown".into());

@@ -3,12 +3,36 @@
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 
-pub const SESSION: &str = "madoguchi_session";
-pub const CSRF_NONCE: &str = "madoguchi_nonce";
-pub const LANG: &str = "madoguchi_lang";
+/// The cookies the site sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cookie {
+    Session,
+    CsrfNonce,
+    Lang,
+}
 
-/// The value of cookie `name`, if the request sent it.
-pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+impl Cookie {
+    /// The cookie's name: with the `__Host-` prefix over HTTPS (the browser
+    /// then takes it only if Secure, for this host alone and path `/`), plain
+    /// when the operator serves plain HTTP (`--insecure-http`).
+    pub fn name(self, secure: bool) -> &'static str {
+        match (self, secure) {
+            (Cookie::Session, true) => "__Host-madoguchi_session",
+            (Cookie::Session, false) => "madoguchi_session",
+            (Cookie::CsrfNonce, true) => "__Host-madoguchi_nonce",
+            (Cookie::CsrfNonce, false) => "madoguchi_nonce",
+            (Cookie::Lang, true) => "__Host-madoguchi_lang",
+            (Cookie::Lang, false) => "madoguchi_lang",
+        }
+    }
+}
+
+/// The value of `cookie`, if the request sent it.
+pub fn get(headers: &HeaderMap, cookie: Cookie, secure: bool) -> Option<&str> {
+    get_named(headers, cookie.name(secure))
+}
+
+fn get_named<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -19,9 +43,11 @@ pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.trim_matches('"'))
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, path /, Secure when asked.
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, path /, Secure (and the
+/// `__Host-` name) unless the site is served over plain HTTP.
 /// `max_age` None makes a session cookie; `Some(0)` deletes it.
-pub fn set(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> String {
+pub fn set(cookie: Cookie, value: &str, max_age: Option<i64>, secure: bool) -> String {
+    let name = cookie.name(secure);
     let mut s = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if let Some(age) = max_age {
         s.push_str(&format!("; Max-Age={age}"));
@@ -32,6 +58,6 @@ pub fn set(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> Strin
     s
 }
 
-pub fn delete(name: &str, secure: bool) -> String {
-    set(name, "", Some(0), secure)
+pub fn delete(cookie: Cookie, secure: bool) -> String {
+    set(cookie, "", Some(0), secure)
 }

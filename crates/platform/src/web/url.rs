@@ -52,16 +52,36 @@ pub fn encode_component(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Only local paths may be redirect targets (no `//evil.example`, no scheme).
+/// Where a redirect after signing in may go: only a path of this site. The
+/// target is parsed as a browser parses it (WHATWG URL: tabs and newlines
+/// removed, `\` read as `/`, leading spaces dropped) and resolved against
+/// this origin; anything that lands elsewhere (`//evil.example`,
+/// `/\t/evil.example`, `https://evil.example`) gives `default`. What comes
+/// back is the parsed path, query and fragment, percent-encoded.
 pub fn safe_next(next: Option<&str>, default: &str) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.starts_with("/\\")
-                && !n.contains(['\r', '\n']) =>
+    let Some(next) = next else {
+        return default.to_string();
+    };
+    let Ok(base) = url::Url::parse("https://madoguchi.invalid/") else {
+        return default.to_string();
+    };
+    match base.join(next) {
+        Ok(target)
+            if next.starts_with('/')
+                && target.origin() == base.origin()
+                && target.username().is_empty()
+                && target.password().is_none() =>
         {
-            n.to_string()
+            let mut out = target.path().to_string();
+            if let Some(q) = target.query() {
+                out.push('?');
+                out.push_str(q);
+            }
+            if let Some(f) = target.fragment() {
+                out.push('#');
+                out.push_str(f);
+            }
+            out
         }
         _ => default.to_string(),
     }
@@ -86,5 +106,33 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/"), "/"), "/");
         assert_eq!(safe_next(Some("/\\evil.example"), "/"), "/");
         assert_eq!(safe_next(None, "/x"), "/x");
+        // What browsers read as another host, however it is written.
+        for evil in [
+            "/\t/evil.example",
+            "/%09/evil.example/..",
+            "/\n/evil.example",
+            " //evil.example",
+            "\\evil.example",
+            "/\\/evil.example",
+            "https:evil.example",
+            "applications",
+            "javascript:alert(1)",
+        ] {
+            let to = safe_next(Some(evil), "/home");
+            assert!(
+                to == "/home" || (to.starts_with('/') && !to.starts_with("//")),
+                "{evil:?} → {to:?}"
+            );
+            assert!(
+                !to.contains("evil.example") || to.starts_with("/%"),
+                "{evil:?} → {to:?}"
+            );
+        }
+        assert_eq!(safe_next(Some("/\t/evil.example"), "/home"), "/home");
+        assert_eq!(
+            safe_next(Some("/procedures/3/apply?x=1#top"), "/"),
+            "/procedures/3/apply?x=1#top"
+        );
+        assert_eq!(safe_next(Some("/a b"), "/"), "/a%20b");
     }
 }
