@@ -363,6 +363,20 @@ async function dashboardJourney({ js }) {
   await Promise.all([sp.waitForLoadState('load'), sp.click('button:has-text("目標を修正する")')]);
   expect((await sp.content()).includes('保存しました'), 'the revision is saved');
   await scheck('DX office KPI saved');
+  // An actual typed as words is refused at its field, and what was typed stays.
+  await sp.goto(`${base}/staff/plans`);
+  const kpiLinks = await sp.locator('a[href^="/staff/kpis/"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  let typedKpi = null;
+  for (const href of kpiLinks) {
+    await sp.goto(`${base}${href}`);
+    if (await sp.locator('#a-value').count() > 0) { typedKpi = href; break; }
+  }
+  expect(typedKpi !== null, 'a KPI entered by hand');
+  await sp.fill('#a-value', '約33%');
+  await Promise.all([sp.waitForLoadState('load'), sp.click('form[action$="/actuals"] button[type="submit"]')]);
+  expect(await sp.locator('#a-value-error').count() === 1, 'the actual is refused at its field');
+  expect(await sp.inputValue('#a-value') === '約33%', 'what was typed is kept');
+  await scheck('DX office KPI actual refused');
   await sp.goto(`${base}/staff/plans`);
   await Promise.all([sp.waitForLoadState('load'), sp.locator('a[href*="/projects/"]').first().click()]);
   await scheck('DX office roadmap');
@@ -625,6 +639,152 @@ async function openDataJourney({ js }) {
   console.log(`open data journey (${tag}) completed`);
 }
 
+// Corrections and outcomes, as the resident lives them on a phone and staff
+// at a desk: the resident's unfinished draft waits for them at sign-in; a file
+// refused says why (type, size); staff find the application by its receipt
+// number and send it back with a message; the message is on the page the
+// resident corrects; the resubmission has its own receipt and is marked 再提出
+// for staff, with the correction asked for; the approvers land on 決裁待ち; the
+// resident sees the decision. The application and the draft are made through
+// the API first (the journey under test is what follows).
+async function correctionJourney({ js }) {
+  const tag = js ? 'js' : 'nojs';
+  const email = `corrector-${tag}-${Date.now()}@example.jp`;
+  const password = 'ながいパスワードです456';
+  async function api(method, path, body, token, extra = {}) {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', accept: 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json().catch(() => ({}));
+    expect(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+  await api('POST', '/api/v1/residents', { email, password, display_name: '三重 直子' });
+  const { token } = await api('POST', '/api/v1/session', { email, password, principal: 'resident' });
+  const procedures = (await api('GET', '/api/v1/procedures?online=true&limit=100')).items;
+  const hs = procedures.find((p) => p.code === 'mie-hs-entrance').id;
+  const permit = procedures.find((p) => p.code === 'mie-parking-permit').id;
+  const sent = await api('POST', `/api/v1/procedures/${hs}/applications`, {
+    submit: true,
+    answers: {
+      name: { family: '三重', given: '直子', family_kana: 'ミエ', given_kana: 'ナオコ' },
+      birth_date: '平成22年6月1日',
+      address: { prefecture: '三重県', city: '津市広明町13番地', building: '' },
+      phone: '059-224-3070', junior_high: '津市立西橋内中学校', school: 'tsu', department: 'general',
+      selection: 'early', guardian_name: { family: '三重', given: '太郎', family_kana: 'ミエ', given_kana: 'タロウ' },
+      guardian_relationship: 'father', agree: true,
+    },
+  }, token, { 'Idempotency-Key': `walk-${tag}-${Date.now()}` });
+  const id = sent.id;
+  const receipt = sent.receipt_number;
+  const draft = (await api('POST', `/api/v1/procedures/${permit}/applications`, { answers: {} }, token)).id;
+
+  const resident = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 360, height: 740 }, locale: 'ja-JP', bypassCSP: true });
+  const page = await resident.newPage();
+  const check = (label) => (js ? axe : axeNoJs)(page, `${label} (${tag})`);
+  await page.goto(`${base}/signin`);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  expect(await page.locator('#todo-heading').count() === 1, `the unfinished draft is waiting at sign-in (${page.url()})`);
+  expect((await page.textContent('main')).includes('おもいやり駐車場利用証'), 'the draft is named');
+  await check('draft reminder at sign-in');
+
+  // A file refused says what was wrong with it and what is allowed.
+  await page.goto(`${base}/applications/${draft}/pages/certificate`);
+  await page.setInputFiles('#certificate', { name: 'memo.txt', mimeType: 'text/plain', buffer: Buffer.from('メモです\n'.repeat(10)) });
+  await cont(page);
+  let summary = await page.textContent('.error-summary');
+  expect(summary.includes('「memo.txt」') && summary.includes('テキスト'), `a text file is refused for its type: ${summary}`);
+  await check('file refused for its type');
+  const big = Buffer.alloc(6 * 1024 * 1024);
+  big.set([0xff, 0xd8, 0xff, 0xe0]);
+  await page.setInputFiles('#certificate', { name: 'IMG_0001.JPG', mimeType: 'image/jpeg', buffer: big });
+  await cont(page);
+  summary = await page.textContent('.error-summary');
+  expect(summary.includes('大きすぎます') && summary.includes('5.0 MB以下'), `a 6 MB photo is refused for its size: ${summary}`);
+
+  // Staff find it by its receipt number and send it back with a message.
+  const staff = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 1024, height: 768 }, locale: 'ja-JP', bypassCSP: true });
+  const sp = await staff.newPage();
+  const scheck = (label) => (js ? axe : axeNoJs)(sp, `${label} (${tag})`);
+  async function staffSignIn(who) {
+    await sp.goto(`${base}/staff/signin`);
+    await sp.fill('#email', who);
+    await sp.fill('#password', 'madoguchi-demo-2026');
+    await Promise.all([sp.waitForLoadState('load'), sp.click('.button-group button')]);
+  }
+  await staffSignIn('hs.staff@pref.mie.example.jp');
+  await sp.fill('#q', receipt);
+  await Promise.all([sp.waitForLoadState('load'), sp.click('form.search-form button[type="submit"]')]);
+  expect(await sp.locator('tbody tr').count() === 1, `the receipt number finds one application (${sp.url()})`);
+  await scheck('staff inbox searched by receipt number');
+  await Promise.all([sp.waitForLoadState('load'), sp.locator('tbody tr a').first().click()]);
+  await Promise.all([sp.waitForLoadState('load'), sp.click('button:has-text("処理を開始する")')]);
+  const message = `中学校名を正式な名称で書いてください（${tag}）。`;
+  await sp.fill('#message', message);
+  await Promise.all([sp.waitForLoadState('load'), sp.click('button:has-text("差し戻す")')]);
+  expect((await sp.textContent('.tag')).includes('差し戻し'), 'sent back');
+
+  // The resident: the message is on the page being corrected, and the resubmission has its own receipt.
+  await page.goto(`${base}/applications`);
+  expect(await page.locator('#todo-heading').count() === 1, 'something waits for the resident');
+  expect((await page.textContent('main')).includes('修正して再提出する'), 'the application to correct is listed first');
+  await check('applications with a correction waiting');
+  await page.goto(`${base}/applications/${id}/pages/junior_high`);
+  expect((await page.textContent('.notice--warning')).includes(message), 'the correction asked for is on the page being corrected');
+  await check('question page with the correction asked for');
+  if (js) {
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width <= 360, `the corrected page is ${width}px wide on a 360px screen`);
+  }
+  await page.fill('#junior_high', '津市立西橋内中学校（正式名称）');
+  await cont(page);
+  await page.goto(`${base}/applications/${id}/check`);
+  expect((await page.textContent('main')).includes(message), 'the check page still shows the correction asked for');
+  await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("この内容で再提出する")')]);
+  expect((await page.textContent('h1')).includes('再提出を受け付けました'), 'the resubmission has its own receipt');
+  await check('resubmission receipt');
+
+  // Staff see 再提出 with its date, and the correction asked for with what changed, first.
+  await sp.goto(`${base}/staff?q=${encodeURIComponent(receipt)}`);
+  const row = await sp.textContent('tbody tr');
+  expect(row.includes('再提出'), `the inbox marks the resubmission: ${row}`);
+  await scheck('staff inbox with a resubmission');
+  await Promise.all([sp.waitForLoadState('load'), sp.locator('tbody tr a').first().click()]);
+  expect((await sp.textContent('.resubmission')).includes('依頼した修正'), 'the correction asked for is shown');
+  expect((await sp.textContent('.resubmission')).includes('正式名称'), 'what changed is shown');
+  await scheck('staff application resubmitted');
+  await Promise.all([sp.waitForLoadState('load'), sp.click('button:has-text("処理を開始する")')]);
+  await sp.check('#outcome-grant');
+  await sp.fill('#reason', '書類がそろっています。');
+  await Promise.all([sp.waitForLoadState('load'), sp.click('button:has-text("起案して決裁に回す")')]);
+
+  // The approvers land on 決裁待ち and sign.
+  for (const who of ['hs.reviewer@pref.mie.example.jp', 'hs.head@pref.mie.example.jp']) {
+    await staff.clearCookies();
+    await staffSignIn(who);
+    expect(new URL(sp.url()).pathname === '/staff/approvals', `${who} lands on 決裁待ち (${sp.url()})`);
+    await scheck(`approvals of ${who}`);
+    await sp.goto(`${base}/staff/applications/${id}`);
+    await Promise.all([sp.waitForLoadState('load'), sp.click('button:has-text("承認する")')]);
+    expect((await sp.textContent('.notice')).includes('承認しました'), `${who} approved`);
+  }
+  await staff.close();
+
+  // The resident sees the decision and what happens next.
+  await page.goto(`${base}/applications/${id}`);
+  const detail = await page.textContent('main');
+  expect(detail.includes('申請が認められました'), 'the decision is shown');
+  expect(detail.includes('受け取り方'), 'what happens next is shown');
+  await check('application decided');
+  await resident.close();
+  console.log(`correction journey (${tag}) completed; receipt ${receipt}`);
+}
+
 try {
   await dashboardJourney({ js: false });
   await dashboardJourney({ js: true });
@@ -632,6 +792,8 @@ try {
   await journey({ js: false });
   await staffJourney({ js: true });
   await staffJourney({ js: false });
+  await correctionJourney({ js: true });
+  await correctionJourney({ js: false });
   await faqJourney({ js: true });
   await faqJourney({ js: false });
   await openDataJourney({ js: true });

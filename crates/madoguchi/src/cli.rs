@@ -92,6 +92,11 @@ enum Command {
         #[command(subcommand)]
         what: OrgWhat,
     },
+    /// Staff accounts: add, disable, enable, set roles, reset the password.
+    Staff {
+        #[command(subcommand)]
+        what: StaffWhat,
+    },
     /// API tokens for machines (the open-data catalogue's CKAN API).
     Token {
         #[command(subcommand)]
@@ -137,6 +142,61 @@ enum OrgWhat {
         /// The code of the prefecture a municipality belongs to.
         #[arg(long)]
         parent: Option<String>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffWhat {
+    /// Adds a staff member with a one-time password (printed alone on the
+    /// last line), to be changed at the first sign-in.
+    Add {
+        /// The organisation's 全国地方公共団体コード (e.g. 240001).
+        #[arg(long)]
+        organisation: String,
+        /// The section's code within the organisation.
+        #[arg(long)]
+        section: String,
+        #[arg(long)]
+        email: String,
+        /// The name colleagues know them by (三重 花子).
+        #[arg(long)]
+        name: String,
+        /// Roles, comma-separated: section_staff, approver, org_admin, dx_office.
+        #[arg(long, value_delimiter = ',', default_value = "section_staff")]
+        roles: Vec<String>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Disables a staff account and ends its sessions.
+    Disable {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Enables a disabled staff account again.
+    Enable {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Sets a staff member's roles (comma-separated).
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Gives a staff member a new one-time password (printed alone on the
+    /// last line) and ends their sessions.
+    Reset {
+        #[arg(long)]
+        email: String,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -654,6 +714,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(e.into()),
             }
         }
+        Command::Staff { what } => staff_command(what).await,
         Command::Token {
             what:
                 TokenWhat::Create {
@@ -754,6 +815,184 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+}
+
+/// Roles named on the command line, or the names that are not roles.
+fn parse_roles(names: &[String]) -> Result<Vec<platform::accounts::Role>, String> {
+    let mut roles = Vec::new();
+    for n in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        match platform::accounts::Role::parse(n) {
+            Some(r) => roles.push(r),
+            None => {
+                let known: Vec<&str> = platform::accounts::Role::ALL
+                    .iter()
+                    .map(|r| r.code())
+                    .collect();
+                return Err(format!("{n} is not a role ({})", known.join(", ")));
+            }
+        }
+    }
+    if roles.is_empty() {
+        return Err("give at least one role".into());
+    }
+    Ok(roles)
+}
+
+/// Records a change to a staff account made from the command line.
+async fn audit_staff(
+    db: &platform::Db,
+    staff_id: i64,
+    action: &str,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    platform::audit::append(
+        &mut tx,
+        platform::audit::Entry {
+            organisation_id: None,
+            actor: platform::audit::Actor::Cli,
+            action,
+            subject_kind: "staff",
+            subject_id: Some(staff_id),
+            detail,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn staff_command(what: StaffWhat) -> anyhow::Result<ExitCode> {
+    use platform::accounts::{self, StaffError};
+    let data = match &what {
+        StaffWhat::Add { data, .. }
+        | StaffWhat::Disable { data, .. }
+        | StaffWhat::Enable { data, .. }
+        | StaffWhat::SetRole { data, .. }
+        | StaffWhat::Reset { data, .. } => data,
+    };
+    let config = load_config(data, None)?;
+    let db = crate::app::open_database(&config).await?;
+    let unknown = |email: &str| {
+        eprintln!("no staff account has the address {email}");
+        Ok(ExitCode::from(2))
+    };
+    let disable = matches!(what, StaffWhat::Disable { .. });
+    match what {
+        StaffWhat::Add {
+            organisation,
+            section,
+            email,
+            name,
+            roles,
+            ..
+        } => {
+            let roles = match parse_roles(&roles) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let Some(org) = platform::orgs::organisation_by_code(&db, &organisation).await? else {
+                eprintln!("no organisation with the code {organisation}");
+                return Ok(ExitCode::from(2));
+            };
+            let Some(sec) = platform::orgs::sections_of(&db, org.id)
+                .await?
+                .into_iter()
+                .find(|s| s.code == section)
+            else {
+                eprintln!("{} has no section with the code {section}", org.name);
+                return Ok(ExitCode::from(2));
+            };
+            match accounts::add_staff(&db, org.id, sec.id, &email, &name, &roles).await {
+                Ok((staff, password)) => {
+                    audit_staff(
+                        &db,
+                        staff.id,
+                        "staff.added",
+                        serde_json::json!({"roles": accounts::roles_to_string(&roles), "section": sec.code}),
+                    )
+                    .await?;
+                    println!(
+                        "added {} ({}, {} {}); one-time password, to be changed at the first sign-in:",
+                        staff.email,
+                        accounts::roles_to_string(&roles),
+                        org.name,
+                        sec.name
+                    );
+                    println!("{password}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(platform::StoreError::Conflict(m)) => {
+                    eprintln!("cannot add {email}: {m}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        StaffWhat::Disable { email, .. } | StaffWhat::Enable { email, .. } => {
+            match accounts::set_staff_disabled(&db, &email, disable).await {
+                Ok(id) => {
+                    let action = if disable {
+                        "staff.disabled"
+                    } else {
+                        "staff.enabled"
+                    };
+                    audit_staff(&db, id, action, serde_json::json!({})).await?;
+                    println!(
+                        "{email}: {}",
+                        if disable {
+                            "disabled, sessions ended"
+                        } else {
+                            "enabled"
+                        }
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(StaffError::Unknown) => unknown(&email),
+                Err(StaffError::Store(e)) => Err(e.into()),
+            }
+        }
+        StaffWhat::SetRole { email, roles, .. } => {
+            let roles = match parse_roles(&roles) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            match accounts::set_staff_roles(&db, &email, &roles).await {
+                Ok(id) => {
+                    let roles = accounts::roles_to_string(&roles);
+                    audit_staff(
+                        &db,
+                        id,
+                        "staff.roles_set",
+                        serde_json::json!({"roles": roles}),
+                    )
+                    .await?;
+                    println!("{email}: {roles}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(StaffError::Unknown) => unknown(&email),
+                Err(StaffError::Store(e)) => Err(e.into()),
+            }
+        }
+        StaffWhat::Reset { email, .. } => match accounts::reset_staff_password(&db, &email).await {
+            Ok((id, password)) => {
+                audit_staff(&db, id, "staff.password_reset", serde_json::json!({})).await?;
+                println!(
+                    "{email}: sessions ended; one-time password, to be changed at the next sign-in:"
+                );
+                println!("{password}");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(StaffError::Unknown) => unknown(&email),
+            Err(StaffError::Store(e)) => Err(e.into()),
+        },
     }
 }
 

@@ -117,6 +117,10 @@ pub enum SignUpError {
     PasswordTooShort,
     PasswordTooLong,
     PasswordIsEmail,
+    /// Changing a password: the current one given is wrong.
+    WrongPassword,
+    /// Changing a password: the new one is the old one.
+    PasswordUnchanged,
 }
 
 impl SignUpError {
@@ -127,6 +131,8 @@ impl SignUpError {
             SignUpError::PasswordTooShort => "account.error.password_too_short",
             SignUpError::PasswordTooLong => "account.error.password_too_long",
             SignUpError::PasswordIsEmail => "account.error.password_is_email",
+            SignUpError::WrongPassword => "account.error.wrong_password",
+            SignUpError::PasswordUnchanged => "account.error.password_unchanged",
         }
     }
 
@@ -134,6 +140,7 @@ impl SignUpError {
     pub fn field(self) -> &'static str {
         match self {
             SignUpError::InvalidEmail | SignUpError::EmailTaken => "email",
+            SignUpError::WrongPassword => "current_password",
             _ => "password",
         }
     }
@@ -395,6 +402,179 @@ pub async fn staff_by_id(db: &Db, id: i64) -> StoreResult<Option<Staff>> {
     .fetch_optional(db.pool())
     .await?;
     Ok(row.filter(|r| !r.disabled).map(StaffRow::into_staff))
+}
+
+/// A one-time password for a new or reset staff account: 20 characters that
+/// read unambiguously (no 0/O, 1/l/I), about 100 bits.
+pub fn one_time_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789";
+    crate::crypto::random_bytes::<20>()
+        .iter()
+        .filter_map(|b| ALPHABET.get(usize::from(*b) % ALPHABET.len()))
+        .map(|b| char::from(*b))
+        .collect()
+}
+
+/// Why a staff account could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffError {
+    #[error("no staff account has this e-mail address")]
+    Unknown,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Adds a staff member with a one-time password, to be changed at the first
+/// sign-in. The password is returned once.
+pub async fn add_staff(
+    db: &Db,
+    organisation_id: i64,
+    section_id: i64,
+    email: &str,
+    name: &str,
+    roles: &[Role],
+) -> StoreResult<(Staff, String)> {
+    let password = one_time_password();
+    let pw = password.clone();
+    let hash = blocking(move || hash_password(&pw))
+        .await?
+        .map_err(|e| StoreError::Other(e.to_string()))?;
+    let staff = insert_staff(
+        db,
+        NewStaff {
+            organisation_id,
+            section_id,
+            email,
+            password_hash: Some(&hash),
+            name,
+            roles,
+        },
+    )
+    .await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("update staff set must_change_password = $1 where id = $2")
+        .bind(true)
+        .bind(staff.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok((staff, password))
+}
+
+/// Ends every session of staff member `id` (in the caller's transaction).
+async fn end_staff_sessions(tx: &mut crate::db::WriteTx, id: i64) -> StoreResult<()> {
+    sqlx::query("delete from sessions where principal = 'staff' and principal_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn staff_id_by_email(db: &Db, email: &str) -> Result<i64, StaffError> {
+    let email = normalize_email(email).ok_or(StaffError::Unknown)?;
+    sqlx::query_scalar("select id from staff where email = $1")
+        .bind(email)
+        .fetch_optional(db.pool())
+        .await
+        .map_err(StoreError::from)?
+        .ok_or(StaffError::Unknown)
+}
+
+/// Disables (or enables again) a staff account; disabling ends its sessions.
+pub async fn set_staff_disabled(db: &Db, email: &str, disabled: bool) -> Result<i64, StaffError> {
+    let id = staff_id_by_email(db, email).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("update staff set disabled = $1 where id = $2")
+        .bind(disabled)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+    if disabled {
+        end_staff_sessions(&mut tx, id).await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Sets a staff member's roles (they apply from the next request).
+pub async fn set_staff_roles(db: &Db, email: &str, roles: &[Role]) -> Result<i64, StaffError> {
+    let id = staff_id_by_email(db, email).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("update staff set roles = $1 where id = $2")
+        .bind(roles_to_string(roles))
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Gives a staff member a new one-time password (returned once), to be
+/// changed at the next sign-in; their sessions end.
+pub async fn reset_staff_password(db: &Db, email: &str) -> Result<(i64, String), StaffError> {
+    let id = staff_id_by_email(db, email).await?;
+    let password = one_time_password();
+    let pw = password.clone();
+    let hash = blocking(move || hash_password(&pw))
+        .await?
+        .map_err(|e| StoreError::Other(e.to_string()))?;
+    let mut tx = db.begin().await?;
+    sqlx::query("update staff set password_hash = $1, must_change_password = $2 where id = $3")
+        .bind(hash)
+        .bind(true)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+    end_staff_sessions(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok((id, password))
+}
+
+/// A staff member chooses their own password (the one-time one, or the
+/// current one, must be given); the password rules apply.
+pub async fn change_staff_password(
+    db: &Db,
+    staff_id: i64,
+    current: &str,
+    new: &str,
+) -> StoreResult<Result<(), SignUpError>> {
+    let row: Option<StaffRow> = sqlx::query_as(
+        "select id, organisation_id, section_id, email, name, roles, password_hash, disabled \
+         from staff where id = $1",
+    )
+    .bind(staff_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let Some(row) = row.filter(|r| !r.disabled) else {
+        return Err(StoreError::NotFound);
+    };
+    let hash = row.password_hash.clone().unwrap_or_default();
+    let cur = current.to_string();
+    if !blocking(move || verify_password(&hash, &cur)).await? {
+        return Ok(Err(SignUpError::WrongPassword));
+    }
+    if let Err(e) = check_new_password(new, &row.email) {
+        return Ok(Err(e));
+    }
+    if new == current {
+        return Ok(Err(SignUpError::PasswordUnchanged));
+    }
+    let pw = new.to_string();
+    let hash = blocking(move || hash_password(&pw))
+        .await?
+        .map_err(|e| StoreError::Other(e.to_string()))?;
+    let mut tx = db.begin().await?;
+    sqlx::query("update staff set password_hash = $1, must_change_password = $2 where id = $3")
+        .bind(hash)
+        .bind(false)
+        .bind(staff_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
 }
 
 #[cfg(test)]

@@ -53,6 +53,12 @@ pub const MIGRATIONS: &[db::MigrationSource] = &[
         sqlite: include_str!("../migrations/sqlite/2026120701_platform_scale_out.sql"),
         postgres: include_str!("../migrations/postgres/2026120701_platform_scale_out.sql"),
     },
+    db::MigrationSource {
+        version: 2026120801,
+        description: "staff lifecycle",
+        sqlite: include_str!("../migrations/sqlite/2026120801_staff_lifecycle.sql"),
+        postgres: include_str!("../migrations/postgres/2026120801_staff_lifecycle.sql"),
+    },
 ];
 
 /// The platform's message catalogue.

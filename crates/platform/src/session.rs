@@ -11,7 +11,7 @@
 use chrono::Duration;
 
 use crate::crypto;
-use crate::db::{Db, StoreResult, Timestamp};
+use crate::db::{Db, DbBool, StoreResult, Timestamp};
 
 pub const IDLE: Duration = Duration::hours(2);
 pub const ABSOLUTE: Duration = Duration::hours(24);
@@ -78,6 +78,9 @@ pub struct Session {
     pub kind: SessionKind,
     /// The account, read with the session in one query (None if it was disabled).
     pub account: Option<Account>,
+    /// A staff member signed in with a one-time password: nothing but
+    /// choosing their own password is allowed until they do.
+    pub must_change_password: bool,
 }
 
 /// The account a session belongs to.
@@ -101,6 +104,8 @@ struct SessionRow {
     organisation_id: Option<i64>,
     section_id: Option<i64>,
     roles: Option<String>,
+    #[sqlx(try_from = "DbBool")]
+    must_change_password: bool,
 }
 
 /// Starts a session and returns its token (shown once, never stored).
@@ -135,13 +140,15 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<Session>> {
     let row: Option<SessionRow> = sqlx::query_as(
         "select s.principal, s.principal_id, s.kind, s.created_at, s.expires_at, s.last_seen_at, \
          coalesce(r.email, st.email) as email, coalesce(r.display_name, st.name) as name, r.locale, \
-         st.organisation_id, st.section_id, st.roles \
+         st.organisation_id, st.section_id, st.roles, \
+         coalesce(st.must_change_password, $3) as must_change_password \
          from sessions s \
          left join residents r on s.principal = 'resident' and r.id = s.principal_id and r.disabled = $2 \
          left join staff st on s.principal = 'staff' and st.id = s.principal_id and st.disabled = $2 \
          where s.token_hash = $1",
     )
     .bind(&token_hash)
+    .bind(false)
     .bind(false)
     .fetch_optional(db.pool())
     .await?;
@@ -158,6 +165,7 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<Session>> {
         organisation_id,
         section_id,
         roles,
+        must_change_password,
     }) = row
     else {
         return Ok(None);
@@ -216,6 +224,7 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<Session>> {
         principal,
         account,
         kind,
+        must_change_password,
     }))
 }
 

@@ -17,7 +17,7 @@ use crate::audit::{self, Actor};
 use crate::crypto;
 use crate::ratelimit::Shared;
 use crate::session::{self, Principal, SessionKind};
-use crate::web::context::RequestContext;
+use crate::web::context::{CurrentStaff, RequestContext};
 use crate::web::cookies::{self, Cookie};
 use crate::web::error::{AppError, Errors};
 use crate::web::forms::{ApiJson, CsrfForm};
@@ -39,6 +39,7 @@ pub fn router() -> Router<Platform> {
             get(staff_signin_page).post(staff_signin_submit),
         )
         .route("/staff/signout", post(signout))
+        .route("/staff/password", get(password_page).post(password_submit))
         .route("/api/v1/session", post(api_signin).delete(api_signout))
         .route("/api/v1/residents", post(api_signup))
 }
@@ -66,6 +67,80 @@ struct SignupPage {
     display_name: String,
     next: String,
     next_encoded: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/password.html")]
+struct PasswordPage {
+    ctx: PageCtx,
+    errors: Errors,
+    /// Signed in with a one-time password: nothing else until it is changed.
+    required: bool,
+    done: bool,
+    next: String,
+}
+
+#[derive(Deserialize)]
+struct PasswordQuery {
+    next: Option<String>,
+    #[serde(default)]
+    done: String,
+}
+
+async fn password_page(
+    ctx: PageCtx,
+    staff: CurrentStaff,
+    Query(q): Query<PasswordQuery>,
+) -> Result<Response, AppError> {
+    render(&PasswordPage {
+        ctx,
+        errors: Errors::new(),
+        required: staff.session.must_change_password,
+        done: q.done == "1",
+        next: safe_next(q.next.as_deref(), "/staff/start"),
+    })
+}
+
+async fn password_submit(
+    State(platform): State<Platform>,
+    ctx: PageCtx,
+    staff: CurrentStaff,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let next = safe_next(form.get("next"), "/staff/start");
+    let current = form.text("current_password");
+    let new = form.text("password");
+    match accounts::change_staff_password(&platform.db, staff.staff.id, current, new).await? {
+        Ok(()) => {
+            record(
+                &platform,
+                Principal::Staff(staff.staff.id),
+                "password_changed",
+                serde_json::json!({"after_one_time": staff.session.must_change_password}),
+            )
+            .await?;
+            let to = if staff.session.must_change_password {
+                next
+            } else {
+                "/staff/password?done=1".to_string()
+            };
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(e) => {
+            let mut errors = Errors::new();
+            errors.add(e.field(), e.key(), ctx.t(e.key()));
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &PasswordPage {
+                    ctx,
+                    errors,
+                    required: staff.session.must_change_password,
+                    done: false,
+                    next,
+                },
+            )
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -280,6 +280,12 @@ where
             Some(crate::session::Account::Staff(s)) if s.id == id => s.clone(),
             _ => return Err(AppError::Unauthorized),
         };
+        // A one-time password: only choosing one's own password is allowed.
+        if session.must_change_password && parts.uri.path() != "/staff/password" {
+            return Err(AppError::Forbidden {
+                code: "password_change_required",
+            });
+        }
         Ok(CurrentStaff { staff, session })
     }
 }

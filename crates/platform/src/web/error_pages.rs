@@ -106,6 +106,17 @@ pub async fn render_errors(State(platform): State<Platform>, req: Request, next:
         tracing::error!(path = %path, error = ?e, "internal error");
     }
 
+    if !is_api
+        && matches!(
+            &*error,
+            AppError::Forbidden {
+                code: "password_change_required"
+            }
+        )
+    {
+        let next_param = encode_component(&path_and_query);
+        return Redirect::to(&format!("/staff/password?next={next_param}")).into_response();
+    }
     if !is_api && matches!(&*error, AppError::Unauthorized) {
         let signin = if path.starts_with("/staff") {
             "/staff/signin"
