@@ -92,7 +92,8 @@ pub fn platform(config: Config, db: Db) -> anyhow::Result<Platform> {
     let files = match &config.object_store {
         Some(store) => platform::files::FileStore::s3(platform::files::Bucket::new(store)?),
         None => platform::files::FileStore::local(config.data_dir.join("files")),
-    };
+    }
+    .encrypted(keys.files_key());
     Ok(Platform::new(PlatformInner {
         config,
         db,
@@ -110,6 +111,8 @@ pub fn platform(config: Config, db: Db) -> anyhow::Result<Platform> {
 pub async fn build(config: Config) -> anyhow::Result<App> {
     let db = open_database(&config).await?;
     let platform = platform(config, db)?;
+    // A node with another master key stops here.
+    platform::crypto::verify_key(&platform.db, &platform.keys).await?;
     // A wrong object-store endpoint or key stops the start with a clear message.
     platform.files.check().await?;
     let procedures = Procedures::start(platform.clone());

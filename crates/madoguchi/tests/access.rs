@@ -312,24 +312,16 @@ async fn csv_exports_carry_no_formulas() {
         resident
             .api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
             .await;
-        let answers = json!({
-            "name": {"family": "三重", "given": "花子", "family_kana": "ミエ", "given_kana": "ハナコ"},
-            "birth_date": "平成22年4月1日",
-            "address": {"prefecture": "三重県", "city": "=HYPERLINK(\"http://evil.example\",\"x\")", "building": "@SUM(1)"},
-            "phone": "059-224-3070",
-            "junior_high": "+cmd|' /C calc'!A0",
-            "school": "tsu",
-            "department": "general",
-            "selection": "early",
-            "guardian_name": {"family": "三重", "given": "太郎", "family_kana": "ミエ", "given_kana": "タロウ"},
-            "guardian_relationship": "father",
-            "agree": true
-        });
+        // A complete application whose free text begins like formulas.
+        let mut body = common::procs::submission(0);
+        body["answers"]["address"]["city"] = json!("=HYPERLINK(\"http://evil.example\",\"x\")");
+        body["answers"]["address"]["building"] = json!("@SUM(1)");
+        body["answers"]["junior_high"] = json!("+cmd|' /C calc'!A0");
         let res = resident
             .send_json(
                 Method::POST,
                 &format!("/api/v1/procedures/{hs}/applications"),
-                &json!({"answers": answers, "submit": true}),
+                &body,
                 &[("Idempotency-Key", "formula")],
             )
             .await;
@@ -357,6 +349,245 @@ async fn csv_exports_carry_no_formulas() {
         }
         assert!(csv.contains("'=HYPERLINK"), "{csv}");
         assert!(csv.contains("'+cmd"), "{csv}");
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_node_with_another_master_key_refuses_to_start() {
+    for backend in backends() {
+        let t = TestApp::with_demo_config(backend, |c| {
+            c.secret_key = Some(platform::config::Secret::new("k".repeat(40)));
+        })
+        .await;
+        let mut config = t.db.config();
+        config.secret_key = Some(platform::config::Secret::new("k".repeat(40)));
+        assert!(
+            madoguchi::app::build(config.clone()).await.is_ok(),
+            "the same key starts"
+        );
+        config.secret_key = Some(platform::config::Secret::new("w".repeat(40)));
+        let err = madoguchi::app::build(config)
+            .await
+            .err()
+            .expect("another key is refused");
+        assert!(
+            err.to_string()
+                .contains("master key is not this installation's"),
+            "{err}"
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn attachments_on_disk_do_not_read_without_the_key() {
+    for backend in backends() {
+        let t = TestApp::with_demo(backend).await;
+        let permit: i64 =
+            sqlx::query_scalar("select id from procedures where code = 'mie-parking-permit'")
+                .fetch_one(t.app.platform.db.pool())
+                .await
+                .unwrap();
+        let mut c = t.client();
+        c.page_sign_in("taro@example.jp", DEMO_PASSWORD, false)
+            .await;
+        let first = c
+            .get(&format!("/procedures/{permit}/apply"))
+            .await
+            .location();
+        let app = first.rsplit_once("/pages/").unwrap().0.to_string();
+        let page = format!("{app}/pages/certificate");
+        let csrf = c.get(&page).await.csrf();
+        let mut pdf = b"%PDF-1.4\n% MIE-CARD-COPY 123456789018\n".to_vec();
+        pdf.extend_from_slice(&[b'x'; 2048]);
+        pdf.extend_from_slice(b"\n%%EOF\n");
+        let res = c
+            .post_multipart(
+                &page,
+                &[("_csrf", &csrf), ("_action", "continue")],
+                &[("certificate", "card.pdf", &pdf)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        // Every stored file under the data directory: none holds the number.
+        let mut stack = vec![t.db.dir.join("files")];
+        let mut seen = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    seen += 1;
+                    let bytes = std::fs::read(&path).unwrap();
+                    assert!(
+                        !bytes.windows(12).any(|w| w == b"123456789018"),
+                        "{} holds the number in clear",
+                        path.display()
+                    );
+                    assert!(!bytes.starts_with(b"%PDF"), "{}", path.display());
+                }
+            }
+        }
+        assert!(seen >= 1, "the attachment is stored");
+        // Through the application, it reads as sent.
+        let html = c.get(&page).await.text();
+        let at = html
+            .find("/attachments/")
+            .expect("the attachment is listed");
+        let href = format!(
+            "{}{}",
+            html[..at].rsplit('"').next().unwrap(),
+            html[at..].split('"').next().unwrap()
+        );
+        let got = c.get(&href).await;
+        assert_eq!(got.status, StatusCode::OK, "{href}");
+        assert_eq!(got.body, pdf);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn only_those_who_handle_applications_open_them() {
+    for backend in backends() {
+        let t = TestApp::with_demo(backend).await;
+        let db = &t.app.platform.db;
+        let hs: i64 =
+            sqlx::query_scalar("select id from procedures where code = 'mie-hs-entrance'")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        let (org, section): (i64, i64) =
+            sqlx::query_as("select organisation_id, section_id from procedures where id = $1")
+                .bind(hs)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        let mut resident = t.client();
+        resident
+            .api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
+            .await;
+        let res = resident
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/procedures/{hs}/applications"),
+                &common::procs::submission(1),
+                &[("Idempotency-Key", "role-rule")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+        let id = res.json()["id"].as_i64().unwrap();
+        // The same section, but the DX office's and the administrator's roles only.
+        let hash = platform::accounts::hash_password("とても長いパスワードです").unwrap();
+        for (email, role) in [
+            (
+                "dx.same@pref.mie.example.jp",
+                platform::accounts::Role::DxOffice,
+            ),
+            (
+                "admin.same@pref.mie.example.jp",
+                platform::accounts::Role::OrgAdmin,
+            ),
+        ] {
+            platform::accounts::insert_staff(
+                db,
+                platform::accounts::NewStaff {
+                    organisation_id: org,
+                    section_id: section,
+                    email,
+                    password_hash: Some(&hash),
+                    name: "同じ所属",
+                    roles: &[role],
+                },
+            )
+            .await
+            .unwrap();
+            let mut c = t.client();
+            c.api_sign_in(email, "とても長いパスワードです", "staff")
+                .await;
+            let res = c.get(&format!("/api/v1/staff/applications/{id}")).await;
+            assert_eq!(res.status, StatusCode::NOT_FOUND, "{email}: {}", res.text());
+            let res = c.get("/api/v1/staff/applications").await;
+            assert!(
+                !res.text().contains(&format!("\"id\":{id}")),
+                "{email} sees no application in the list: {}",
+                res.text()
+            );
+            let res = c
+                .get(&format!("/api/v1/staff/procedures/{hs}/export.csv"))
+                .await;
+            assert_ne!(res.status, StatusCode::OK, "{email} exports nothing");
+        }
+        // Section staff do.
+        let mut staff = t.client();
+        staff
+            .api_sign_in("hs.staff@pref.mie.example.jp", DEMO_PASSWORD, "staff")
+            .await;
+        assert_eq!(
+            staff
+                .get(&format!("/api/v1/staff/applications/{id}"))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn staff_pages_answer_only_the_office_network_when_it_is_set() {
+    for backend in backends() {
+        let t = TestApp::with_demo_config(backend, |c| {
+            c.trust_forwarded_for = true;
+            c.staff_networks = vec!["10.1.0.0/16".parse().unwrap()];
+        })
+        .await;
+        let inside = [("X-Forwarded-For", "10.1.2.3")];
+        let outside = [("X-Forwarded-For", "203.0.113.9")];
+        let get = |path: &str, from: &[(&str, &str)]| {
+            let mut c = t.client();
+            let (path, from): (String, Vec<(String, String)>) = (
+                path.to_string(),
+                from.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            );
+            async move {
+                let from: Vec<(&str, &str)> =
+                    from.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                c.request(Method::GET, &path, None, Vec::new(), &from).await
+            }
+        };
+        assert_eq!(get("/staff/signin", &inside).await.status, StatusCode::OK);
+        let res = get("/staff/signin", &outside).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        assert!(res.text().contains("庁内のネットワーク"), "{}", res.text());
+        let res = get("/api/v1/staff/applications", &outside).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        assert_eq!(res.json()["error"]["code"], "staff_network_only");
+        // Residents are served from anywhere.
+        assert_eq!(get("/procedures", &outside).await.status, StatusCode::OK);
+        // Staff cannot take an API session from outside either.
+        let mut api = t.client();
+        let res = api
+            .send_json(
+                Method::POST,
+                "/api/v1/session",
+                &json!({"email": "hs.staff@pref.mie.example.jp", "password": DEMO_PASSWORD, "principal": "staff"}),
+                &outside,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text());
+        let res = api
+            .send_json(
+                Method::POST,
+                "/api/v1/session",
+                &json!({"email": "hs.staff@pref.mie.example.jp", "password": DEMO_PASSWORD, "principal": "staff"}),
+                &inside,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
         t.finish().await;
     }
 }

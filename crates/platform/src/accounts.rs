@@ -81,6 +81,15 @@ impl Staff {
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
+
+    /// Whether they handle their section's applications (事務取扱担当者 in the
+    /// My Number guideline's sense): section staff and approvers may open an
+    /// application and its attachments, which may hold 特定個人情報; an
+    /// organisation administrator or the DX office may not, even in the same
+    /// section.
+    pub fn handles_applications(&self) -> bool {
+        self.has(Role::SectionStaff) || self.has(Role::Approver)
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -415,6 +424,14 @@ pub fn one_time_password() -> String {
         .collect()
 }
 
+/// Hashes a password on a blocking thread (Argon2id takes tens of ms).
+async fn hash_in_background(password: &str) -> StoreResult<String> {
+    let pw = password.to_string();
+    blocking(move || hash_password(&pw))
+        .await?
+        .map_err(|e| StoreError::Other(e.to_string()))
+}
+
 /// Why a staff account could not be changed.
 #[derive(Debug, thiserror::Error)]
 pub enum StaffError {
@@ -435,10 +452,7 @@ pub async fn add_staff(
     roles: &[Role],
 ) -> StoreResult<(Staff, String)> {
     let password = one_time_password();
-    let pw = password.clone();
-    let hash = blocking(move || hash_password(&pw))
-        .await?
-        .map_err(|e| StoreError::Other(e.to_string()))?;
+    let hash = hash_in_background(&password).await?;
     let staff = insert_staff(
         db,
         NewStaff {
@@ -516,10 +530,7 @@ pub async fn set_staff_roles(db: &Db, email: &str, roles: &[Role]) -> Result<i64
 pub async fn reset_staff_password(db: &Db, email: &str) -> Result<(i64, String), StaffError> {
     let id = staff_id_by_email(db, email).await?;
     let password = one_time_password();
-    let pw = password.clone();
-    let hash = blocking(move || hash_password(&pw))
-        .await?
-        .map_err(|e| StoreError::Other(e.to_string()))?;
+    let hash = hash_in_background(&password).await?;
     let mut tx = db.begin().await?;
     sqlx::query("update staff set password_hash = $1, must_change_password = $2 where id = $3")
         .bind(hash)
@@ -562,10 +573,7 @@ pub async fn change_staff_password(
     if new == current {
         return Ok(Err(SignUpError::PasswordUnchanged));
     }
-    let pw = new.to_string();
-    let hash = blocking(move || hash_password(&pw))
-        .await?
-        .map_err(|e| StoreError::Other(e.to_string()))?;
+    let hash = hash_in_background(new).await?;
     let mut tx = db.begin().await?;
     sqlx::query("update staff set password_hash = $1, must_change_password = $2 where id = $3")
         .bind(hash)

@@ -140,6 +140,9 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Trust `X-Forwarded-For` from a reverse proxy for the client address.
     pub trust_forwarded_for: bool,
+    /// When not empty, `/staff` and the staff API answer only clients in these
+    /// networks (the LGWAN segments), e.g. `["10.0.0.0/8"]`.
+    pub staff_networks: Vec<ipnet::IpNet>,
     /// When set, `/metrics` answers only `Authorization: Bearer <this>`.
     pub metrics_token: Option<Secret>,
     /// Requests handled at once; more wait a little, then get 503 `busy`.
@@ -182,6 +185,7 @@ impl Default for Config {
             branding: Branding::default(),
             db_max_connections: 16,
             trust_forwarded_for: false,
+            staff_networks: Vec::new(),
             metrics_token: None,
             max_concurrent_requests: 256,
             request_timeout_secs: 120,
@@ -222,6 +226,7 @@ struct FileConfig {
     branding: Option<Branding>,
     db_max_connections: Option<u32>,
     trust_forwarded_for: Option<bool>,
+    staff_networks: Option<Vec<String>>,
     metrics_token: Option<Secret>,
     max_concurrent_requests: Option<usize>,
     request_timeout_secs: Option<u64>,
@@ -303,6 +308,7 @@ impl Config {
             branding,
             db_max_connections,
             trust_forwarded_for,
+            staff_networks,
             metrics_token,
             max_concurrent_requests,
             request_timeout_secs,
@@ -330,6 +336,9 @@ impl Config {
         set(&mut self.branding, branding);
         set(&mut self.db_max_connections, db_max_connections);
         set(&mut self.trust_forwarded_for, trust_forwarded_for);
+        if let Some(nets) = staff_networks {
+            self.staff_networks = parse_networks(nets.iter().map(String::as_str))?;
+        }
         set_opt(&mut self.metrics_token, metrics_token);
         set(&mut self.max_concurrent_requests, max_concurrent_requests);
         set(&mut self.request_timeout_secs, request_timeout_secs);
@@ -346,6 +355,9 @@ impl Config {
             self.addr = v
                 .parse()
                 .map_err(|e| anyhow::anyhow!("MADOGUCHI_ADDR {v:?}: {e}"))?;
+        }
+        if let Some(v) = env("MADOGUCHI_STAFF_NETWORKS") {
+            self.staff_networks = parse_networks(v.split(',').filter(|n| !n.trim().is_empty()))?;
         }
         if let Some(v) = env("MADOGUCHI_INSECURE_HTTP") {
             self.insecure_http = matches!(v.as_str(), "1" | "true" | "yes");
@@ -453,6 +465,19 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         !self.insecure_http
     }
+}
+
+/// Networks written as CIDR (`10.0.0.0/8`, `2001:db8::/32`) or single addresses.
+fn parse_networks<'a>(nets: impl Iterator<Item = &'a str>) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    nets.map(|n| {
+        let n = n.trim();
+        n.parse::<ipnet::IpNet>()
+            .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| {
+                anyhow::anyhow!("staff_networks: {n:?} is not a network (e.g. 10.0.0.0/8)")
+            })
+    })
+    .collect()
 }
 
 fn set<T>(slot: &mut T, value: Option<T>) {

@@ -86,6 +86,8 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct Keys {
     csrf: [u8; 32],
     seal: [u8; 32],
+    files: [u8; 32],
+    check: [u8; 32],
 }
 
 impl std::fmt::Debug for Keys {
@@ -99,7 +101,22 @@ impl Keys {
         Keys {
             csrf: hmac(master, &[b"madoguchi/csrf/v1"]),
             seal: hmac(master, &[b"madoguchi/seal/v1"]),
+            files: hmac(master, &[b"madoguchi/files/v1"]),
+            check: hmac(master, &[b"madoguchi/key-check/v1"]),
         }
+    }
+
+    /// The key files are encrypted under (each file with its own key derived
+    /// from it, see `files`).
+    pub fn files_key(&self) -> [u8; 32] {
+        self.files
+    }
+
+    /// A value that tells whether two nodes hold the same master key without
+    /// revealing it (kept in the database; a node with another key refuses
+    /// to start).
+    pub fn check_value(&self) -> String {
+        hex(&hmac(&self.check, &[b"madoguchi"]))
     }
 
     /// Uses `configured` if given; otherwise reads `data_dir/secret.key`,
@@ -168,6 +185,36 @@ impl Keys {
         let pt = cipher.decrypt(&nonce, ciphertext).ok()?;
         String::from_utf8(pt).ok()
     }
+}
+
+/// Checks that `keys` are the installation's: the first node writes the key's
+/// check value into the database, every later start compares it. A node
+/// started with another master key (a wrong `secret_key`, a lost
+/// `secret.key`) stops here with a clear message instead of writing data the
+/// other nodes cannot read.
+pub async fn verify_key(db: &crate::db::Db, keys: &Keys) -> anyhow::Result<()> {
+    let mine = keys.check_value();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "insert into key_check (id, check_value, created_at) values (1, $1, $2) \
+         on conflict (id) do nothing",
+    )
+    .bind(&mine)
+    .bind(crate::db::Timestamp::now())
+    .execute(&mut *tx)
+    .await?;
+    let stored: String = sqlx::query_scalar("select check_value from key_check where id = 1")
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    if !constant_time_eq(stored.as_bytes(), mine.as_bytes()) {
+        anyhow::bail!(
+            "the master key is not this installation's: the database was set up with another \
+             secret_key (or another secret.key). Start with the key it was created with; \
+             data sealed under one key cannot be read with another"
+        );
+    }
+    Ok(())
 }
 
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {

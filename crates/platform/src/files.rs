@@ -3,7 +3,12 @@
 //!
 //! Files are content-addressed: the key is the SHA-256 of the bytes, so the
 //! same file uploaded twice is stored once and a key can be checked against
-//! its contents. Two backends:
+//! its contents. They are encrypted at rest (attachments may be copies of a
+//! My Number card): each file with its own AES-256-GCM key, derived from the
+//! installation's files key and the file's SHA-256, so duplicates still
+//! store once and nothing on disk or in the bucket reads without the master
+//! key. Files written before encryption (no header) are read as they are.
+//! Two backends:
 //! - local (the default): under `data_dir/files/ab/cd/…`, written to a
 //!   temporary name, synced, then renamed, so a crash never leaves a
 //!   half-written file under a real key;
@@ -20,9 +25,69 @@ use crate::crypto;
 pub use s3::Bucket;
 
 /// Where files live.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FileStore {
     backend: Backend,
+    /// The files key ([`crypto::Keys::files_key`]); None stores plaintext (tests of the store itself).
+    key: Option<Arc<[u8; 32]>>,
+}
+
+impl std::fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileStore")
+            .field("backend", &self.backend)
+            .field("encrypted", &self.key.is_some())
+            .finish()
+    }
+}
+
+/// What an encrypted file starts with.
+const SEALED_HEADER: &[u8] = b"MDGF1\0";
+
+/// The file's own key and nonce: derived from the files key and its SHA-256
+/// (a key is used for one plaintext only, so a derived nonce is safe).
+fn object_key(files_key: &[u8; 32], sha: &str) -> ([u8; 32], [u8; 12]) {
+    let key = crypto::hmac_sha256(files_key, format!("object:{sha}").as_bytes());
+    let n = crypto::hmac_sha256(files_key, format!("nonce:{sha}").as_bytes());
+    let mut nonce = [0u8; 12];
+    nonce.copy_from_slice(n.get(..12).unwrap_or(&[0u8; 12]));
+    (key, nonce)
+}
+
+fn seal(files_key: &[u8; 32], sha: &str, plaintext: &[u8]) -> std::io::Result<Vec<u8>> {
+    use aes_gcm::aead::{Aead, KeyInit};
+    let (key, nonce) = object_key(files_key, sha);
+    let cipher = aes_gcm::Aes256Gcm::new(&key.into());
+    let ct = cipher
+        .encrypt(&aes_gcm::Nonce::from(nonce), plaintext)
+        .map_err(|_| std::io::Error::other("the file could not be encrypted"))?;
+    let mut out = Vec::with_capacity(SEALED_HEADER.len() + ct.len());
+    out.extend_from_slice(SEALED_HEADER);
+    out.extend_from_slice(&ct);
+    Ok(out)
+}
+
+fn open(files_key: Option<&[u8; 32]>, sha: &str, stored: Vec<u8>) -> std::io::Result<Vec<u8>> {
+    use aes_gcm::aead::{Aead, KeyInit};
+    let Some(ct) = stored.strip_prefix(SEALED_HEADER) else {
+        // Written before files were encrypted.
+        return Ok(stored);
+    };
+    let files_key = files_key.ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the file is encrypted and no key is configured",
+        )
+    })?;
+    let (key, nonce) = object_key(files_key, sha);
+    aes_gcm::Aes256Gcm::new(&key.into())
+        .decrypt(&aes_gcm::Nonce::from(nonce), ct)
+        .map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the file does not open with this installation's key",
+            )
+        })
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +109,7 @@ impl FileStore {
     pub fn local(root: impl Into<PathBuf>) -> FileStore {
         FileStore {
             backend: Backend::Local(root.into()),
+            key: None,
         }
     }
 
@@ -51,7 +117,14 @@ impl FileStore {
     pub fn s3(bucket: Bucket) -> FileStore {
         FileStore {
             backend: Backend::S3(Arc::new(bucket)),
+            key: None,
         }
+    }
+
+    /// Encrypts what it stores under `files_key` ([`crypto::Keys::files_key`]).
+    pub fn encrypted(mut self, files_key: [u8; 32]) -> FileStore {
+        self.key = Some(Arc::new(files_key));
+        self
     }
 
     /// The local directory, if files are kept locally (backups copy it).
@@ -90,6 +163,11 @@ impl FileStore {
     /// Stores `bytes`; returns their key.
     pub async fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
         let key = crypto::sha256_hex(bytes);
+        let stored = match &self.key {
+            Some(files_key) => seal(files_key, &key, bytes)?,
+            None => bytes.to_vec(),
+        };
+        let bytes = stored.as_slice();
         match &self.backend {
             Backend::Local(root) => {
                 let path = Self::path_of(root, &key).ok_or_else(|| {
@@ -114,6 +192,14 @@ impl FileStore {
 
     /// The bytes stored under `key`, or `None`.
     pub async fn get(&self, key: &str) -> std::io::Result<Option<Vec<u8>>> {
+        let stored = self.get_stored(key).await?;
+        stored
+            .map(|b| open(self.key.as_deref(), key, b))
+            .transpose()
+    }
+
+    /// The bytes as they are on disk or in the bucket.
+    async fn get_stored(&self, key: &str) -> std::io::Result<Option<Vec<u8>>> {
         match &self.backend {
             Backend::Local(root) => {
                 let Some(path) = Self::path_of(root, key) else {
@@ -390,6 +476,44 @@ mod tests {
         );
         assert_eq!(store.get("../../etc/passwd").await.unwrap(), None);
         assert_eq!(store.get(&"0".repeat(64)).await.unwrap(), None);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[tokio::test]
+    async fn files_are_encrypted_at_rest_and_open_only_with_the_key() {
+        let dir = std::env::temp_dir().join(format!("madoguchi-files-{}", crypto::random_token()));
+        let keys = crypto::Keys::from_master(b"0123456789abcdef0123456789abcdef");
+        let store = FileStore::local(&dir).encrypted(keys.files_key());
+        let card =
+            b"%PDF-1.7 \xe5\x80\x8b\xe4\xba\xba\xe7\x95\xaa\xe5\x8f\xb7 123456789018 MIE TARO"
+                .to_vec();
+        let key = store.put(&card).await.unwrap();
+        assert_eq!(key, crypto::sha256_hex(&card), "still addressed by content");
+        // On disk: not the file, nothing of it readable.
+        let path = FileStore::path_of(&dir, &key).unwrap();
+        let on_disk = std::fs::read(&path).unwrap();
+        assert!(on_disk.starts_with(SEALED_HEADER));
+        assert!(
+            !on_disk.windows(12).any(|w| w == b"123456789018"),
+            "the number is not on disk"
+        );
+        assert!(!on_disk.windows(8).any(|w| w == b"%PDF-1.7"));
+        assert_eq!(store.get(&key).await.unwrap(), Some(card.clone()));
+        // Another installation's key does not open it; no key does not either.
+        let other = crypto::Keys::from_master(b"fedcba9876543210fedcba9876543210");
+        let wrong = FileStore::local(&dir).encrypted(other.files_key());
+        assert_eq!(
+            wrong.get(&key).await.unwrap_err().kind(),
+            std::io::ErrorKind::InvalidData
+        );
+        assert!(FileStore::local(&dir).get(&key).await.is_err());
+        // A file stored before encryption is still read.
+        let plain = FileStore::local(&dir);
+        let old = plain.put(b"written in 2025").await.unwrap();
+        assert_eq!(
+            store.get(&old).await.unwrap().as_deref(),
+            Some(&b"written in 2025"[..])
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

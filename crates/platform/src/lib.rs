@@ -59,6 +59,12 @@ pub const MIGRATIONS: &[db::MigrationSource] = &[
         sqlite: include_str!("../migrations/sqlite/2026120801_staff_lifecycle.sql"),
         postgres: include_str!("../migrations/postgres/2026120801_staff_lifecycle.sql"),
     },
+    db::MigrationSource {
+        version: 2026120802,
+        description: "key check",
+        sqlite: include_str!("../migrations/sqlite/2026120802_key_check.sql"),
+        postgres: include_str!("../migrations/postgres/2026120802_key_check.sql"),
+    },
 ];
 
 /// The platform's message catalogue.

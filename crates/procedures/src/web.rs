@@ -14,6 +14,7 @@ use crate::applications::Attachment;
 use crate::form::Issue;
 use crate::service::Procedures;
 use crate::service::applications::ActionError;
+use crate::service::postal::{Filled, LookupError};
 use crate::submission::SubmitError;
 
 /// Words `issues` in the resident's language (the first problem of each field).
@@ -78,4 +79,46 @@ pub fn postal_script_href() -> String {
     static HREF: OnceLock<String> = OnceLock::new();
     HREF.get_or_init(|| ASSETS.first().map(versioned_href).unwrap_or_default())
         .clone()
+}
+
+/// "The address for 〒… was filled in" (or "the code covers several towns").
+pub fn postal_notice(tr: &Tr, filled: &Filled) -> String {
+    if filled.several_towns() {
+        let towns: Vec<&str> = filled
+            .found
+            .iter()
+            .map(|f| f.town.as_str())
+            .filter(|t| !t.is_empty())
+            .collect();
+        tr.f(
+            "postal_lookup.several",
+            &[
+                ("code", filled.code.to_string()),
+                ("towns", towns.join("、")),
+            ],
+        )
+    } else {
+        tr.f(
+            "postal_lookup.filled",
+            &[
+                ("code", filled.code.to_string()),
+                (
+                    "address",
+                    format!(
+                        "{}{}",
+                        filled.place.prefecture,
+                        filled.place.city_and_town()
+                    ),
+                ),
+            ],
+        )
+    }
+}
+
+/// Why a postal code filled nothing, in the resident's language.
+pub fn postal_error(tr: &Tr, err: &LookupError) -> String {
+    match err {
+        LookupError::Invalid(e) => tr.f(e.key(), &e.args()),
+        other => tr.t(other.key()).to_string(),
+    }
 }

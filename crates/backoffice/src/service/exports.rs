@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use export::{Cell, Column, CsvEncoding, CsvRows, ExportRow, XlsxRows};
-use platform::accounts::{Role, Staff};
+use platform::accounts::Staff;
 use platform::audit::{self, Actor};
 use platform::db::{StoreError, StoreResult, Timestamp};
 use procedures::applications::Status;
@@ -51,7 +51,7 @@ pub async fn exportable(
         .await?
         .ok_or(ExportError::NotFound)?;
     let mine = p.organisation_id == staff.organisation_id && (p.section_id == staff.section_id);
-    if !mine || !(staff.has(Role::SectionStaff) || staff.has(Role::Approver)) {
+    if !mine || !staff.handles_applications() {
         return Err(ExportError::NotFound);
     }
     let fid = p.current_form_id.ok_or(ExportError::NotFound)?;

@@ -32,6 +32,10 @@ pub async fn inbox(
     limit: i64,
 ) -> StoreResult<(Vec<InboxItem>, Vec<(Status, i64)>)> {
     let db = &state.platform.db;
+    // Applicants' names are personal data: only those who handle applications see the list.
+    if !staff.handles_applications() {
+        return Ok((Vec::new(), Vec::new()));
+    }
     let rows = store::page(db, staff, filter, limit).await?;
     let counts = store::counts(db, staff, filter).await?;
     let mut items = Vec::with_capacity(rows.len());

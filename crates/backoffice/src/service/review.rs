@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use approvals::model::{Case, CaseAction, Outcome, Subject};
 use approvals::service::{self as approvals_service, ApprovalError, Decision, Signed};
-use platform::accounts::{Role, Staff};
+use platform::accounts::Staff;
 use platform::audit::{self, Actor};
 use platform::db::{StoreError, StoreResult, Timestamp, WriteTx};
 use platform::i18n::Tr;
@@ -92,6 +92,10 @@ pub async fn load_for_staff(
     staff: &Staff,
     id: i64,
 ) -> Result<Application, ActionError> {
+    // Only those who handle applications open one (the same answer as "not found").
+    if !staff.handles_applications() {
+        return Err(ActionError::NotFound);
+    }
     store::for_staff(&state.platform.db, staff, id)
         .await?
         .ok_or(ActionError::NotFound)
@@ -296,7 +300,7 @@ pub async fn detail(
     let actions = approvals_service::actions(db, id).await?;
     let pending = cases.iter().find(|c| c.is_pending());
     let status = app.status();
-    let section_member = staff.has(Role::SectionStaff) || staff.has(Role::Approver);
+    let section_member = staff.handles_applications();
     let mut allowed = Allowed {
         start_review: section_member && status == Status::Submitted,
         return_: section_member && matches!(status, Status::Submitted | Status::InReview),
@@ -396,7 +400,7 @@ pub async fn act(
     if app.version != version {
         return Err(ActionError::Stale);
     }
-    if !(staff.has(Role::SectionStaff) || staff.has(Role::Approver)) {
+    if !staff.handles_applications() {
         return Err(ActionError::NotAllowed("review.error.role"));
     }
     let status = app.status();

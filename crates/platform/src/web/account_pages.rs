@@ -500,9 +500,16 @@ async fn api_signin(
                 .await?
                 .map(|r| Principal::Resident(r.id))
         }
-        Some("staff") => accounts::verify_staff(&platform.db, &body.email, &body.password)
-            .await?
-            .map(|s| Principal::Staff(s.id)),
+        Some("staff") => {
+            if !crate::web::context::staff_network_allows(&platform, &req.client_ip) {
+                return Err(AppError::Forbidden {
+                    code: "staff_network_only",
+                });
+            }
+            accounts::verify_staff(&platform.db, &body.email, &body.password)
+                .await?
+                .map(|s| Principal::Staff(s.id))
+        }
         Some(_) => {
             return Err(AppError::BadRequest {
                 code: "invalid_body",

@@ -44,6 +44,21 @@ fn bearer_token(parts_headers: &axum::http::HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// Whether a client may use the staff pages: always, unless `staff_networks`
+/// is set; then only from inside one of them.
+pub fn staff_network_allows(platform: &Platform, client_ip: &str) -> bool {
+    let nets = &platform.config.staff_networks;
+    nets.is_empty()
+        || client_ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| nets.iter().any(|n| n.contains(&ip)))
+}
+
+/// Whether `path` is for staff: their pages, their API, their sign-in.
+fn path_is_staff(path: &str) -> bool {
+    path == "/staff" || path.starts_with("/staff/") || path.starts_with("/api/v1/staff")
+}
+
 /// Works out the [`RequestContext`] and sets the cookies it needs.
 pub async fn context_layer(
     State(platform): State<Platform>,
@@ -155,6 +170,33 @@ pub async fn context_layer(
         })
         .flatten();
     let client_ip = forwarded.or(peer).unwrap_or_else(|| "unknown".into());
+
+    // Staff pages and the staff API only from the configured networks (LGWAN).
+    let path = req.uri().path();
+    if path_is_staff(path) && !staff_network_allows(&platform, &client_ip) {
+        tracing::warn!(client = %client_ip, "staff page asked for from outside the staff networks");
+        // The error renderer is inside this layer: answer here, in both languages.
+        let tr = platform.tr(lang);
+        let message = tr.t("error.staff_network_only").to_string();
+        let mut res = if path.starts_with("/api/") {
+            (
+                StatusCode::FORBIDDEN,
+                [(header::CONTENT_TYPE, "application/json")],
+                serde_json::json!({"error": {"code": "staff_network_only", "message": message}})
+                    .to_string(),
+            )
+                .into_response()
+        } else {
+            (
+                StatusCode::FORBIDDEN,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                message,
+            )
+                .into_response()
+        };
+        res.extensions_mut().insert(crate::web::error::Rendered);
+        return res;
+    }
 
     let path_and_query = req
         .uri()

@@ -9,7 +9,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use platform::i18n::Tr;
 use platform::web::{
     AppError, CsrfAnyForm, CsrfForm, CsrfMultipart, CurrentResident, Errors, PageCtx, PageQuery,
     format_time, parse_id, render, render_status,
@@ -26,9 +25,9 @@ use crate::form::{FormDefinition, Page};
 use crate::pages::fields::{self, FieldView, Widget};
 use crate::service::Procedures;
 use crate::service::applications::{self as service, ActionError, PageInput, Sent};
-use crate::service::postal::{self, LookupError};
+use crate::service::postal;
 use crate::submission::SubmitError;
-use crate::web::{download, localize, postal_script_href};
+use crate::web::{download, localize, postal_error, postal_notice, postal_script_href};
 
 pub fn router() -> Router<Procedures> {
     Router::new()
@@ -248,10 +247,16 @@ async fn page_get(
     } else {
         Errors::new()
     };
+    // Said after a lookup without JavaScript.
     let notice = if q.postal.is_empty() {
         None
     } else {
-        postal_notice(&state, &ctx.tr, &q.postal).await
+        state
+            .postal
+            .fill(&q.postal)
+            .await
+            .ok()
+            .map(|filled| postal_notice(&ctx.tr, &filled))
     };
     render_page(
         &state,
@@ -267,34 +272,6 @@ async fn page_get(
         notice,
     )
     .await
-}
-
-/// "The address for 〒… was filled in": said after a lookup without JavaScript.
-async fn postal_notice(state: &Procedures, tr: &Tr, code: &str) -> Option<String> {
-    let (code, found) = state.postal.lookup(code).await.ok()?;
-    let common = postal::common(&found)?;
-    Some(if found.len() > 1 && common.town.is_empty() {
-        let towns: Vec<&str> = found
-            .iter()
-            .map(|f| f.town.as_str())
-            .filter(|t| !t.is_empty())
-            .collect();
-        tr.f(
-            "postal_lookup.several",
-            &[("code", code.to_string()), ("towns", towns.join("、"))],
-        )
-    } else {
-        tr.f(
-            "postal_lookup.filled",
-            &[
-                ("code", code.to_string()),
-                (
-                    "address",
-                    format!("{}{}", common.prefecture, common.city_and_town()),
-                ),
-            ],
-        )
-    })
 }
 
 /// The page's input as the service takes it: raw answers (with the group
@@ -400,45 +377,33 @@ async fn page_post(
     {
         // Without JavaScript: fill the address from the postal code and come back.
         let typed = form.fields.get(postal_id).unwrap_or_default().to_string();
-        let err = match state.postal.lookup(&typed).await {
-            Ok((code, found)) => match postal::common(&found) {
-                Some(place) => {
-                    let mut value = match saved.answers.get(&address.id) {
-                        Some(Value::Object(m)) => m.clone(),
-                        _ => serde_json::Map::new(),
-                    };
-                    value.insert("prefecture".into(), place.prefecture.clone().into());
-                    value.insert("city".into(), place.city_and_town().into());
-                    saved
-                        .answers
-                        .insert(address.id.clone(), Value::Object(value));
-                    for part in ["prefecture", "city"] {
-                        saved.pending.remove(&format!("{}.{part}", address.id));
-                    }
-                    service::save_answers(
-                        &state.platform.db,
-                        app.id,
-                        app.resident_id,
-                        &saved.answers,
-                        &saved.pending,
-                    )
-                    .await?;
-                    let back = if return_to_check { "&return=check" } else { "" };
-                    let anchor = fields::element_id(&format!("{}.city", address.id));
-                    return Ok(Redirect::to(&format!(
-                        "/applications/{id}/pages/{page_id}?postal={}{back}#{anchor}",
-                        code.digits()
-                    ))
-                    .into_response());
+        let err = match state.postal.fill(&typed).await {
+            Ok(filled) => {
+                let current = saved.answers.get(&address.id);
+                let value = postal::fill_address(current, &filled.place);
+                saved.answers.insert(address.id.clone(), value);
+                for part in ["prefecture", "city"] {
+                    saved.pending.remove(&format!("{}.{part}", address.id));
                 }
-                None => LookupError::Unknown,
-            },
+                service::save_answers(
+                    &state.platform.db,
+                    app.id,
+                    app.resident_id,
+                    &saved.answers,
+                    &saved.pending,
+                )
+                .await?;
+                let back = if return_to_check { "&return=check" } else { "" };
+                let anchor = fields::element_id(&format!("{}.city", address.id));
+                return Ok(Redirect::to(&format!(
+                    "/applications/{id}/pages/{page_id}?postal={}{back}#{anchor}",
+                    filled.code.digits()
+                ))
+                .into_response());
+            }
             Err(e) => e,
         };
-        let message = match &err {
-            LookupError::Invalid(e) => ctx.tr.f(e.key(), &e.args()),
-            other => ctx.tr.t(other.key()).to_string(),
-        };
+        let message = postal_error(&ctx.tr, &err);
         let mut errors = Errors::new();
         errors.add(postal_id.to_string(), err.key(), message);
         return render_page(

@@ -18,7 +18,7 @@ use crate::profile::{self, Profile};
 use crate::service::Procedures;
 use crate::service::postal;
 use crate::service::profile as service;
-use crate::web::{localize, postal_script_href};
+use crate::web::{localize, postal_error, postal_notice, postal_script_href};
 
 pub fn router() -> Router<Procedures> {
     Router::new().route("/profile", get(profile_get).post(profile_post))
@@ -159,37 +159,13 @@ async fn profile_post(
         let typed = form.get("postal_code").unwrap_or_default().to_string();
         let mut errors = Errors::new();
         let mut notice = None;
-        match state.postal.lookup(&typed).await {
-            Ok((code, found)) => match postal::common(&found) {
-                Some(place) => {
-                    let mut address = match raw.get("address") {
-                        Some(Value::Object(m)) => m.clone(),
-                        _ => Map::new(),
-                    };
-                    address.insert("prefecture".into(), place.prefecture.clone().into());
-                    address.insert("city".into(), place.city_and_town().into());
-                    raw.insert("address".into(), Value::Object(address));
-                    notice = Some(ctx.tr.f(
-                        "postal_lookup.filled",
-                        &[
-                            ("code", code.to_string()),
-                            (
-                                "address",
-                                format!("{}{}", place.prefecture, place.city_and_town()),
-                            ),
-                        ],
-                    ));
-                }
-                None => errors.add(
-                    "postal_code",
-                    "postal_lookup.unknown",
-                    ctx.t("postal_lookup.unknown"),
-                ),
-            },
-            Err(postal::LookupError::Invalid(e)) => {
-                errors.add("postal_code", e.key(), ctx.tr.f(e.key(), &e.args()))
+        match state.postal.fill(&typed).await {
+            Ok(filled) => {
+                let value = postal::fill_address(raw.get("address"), &filled.place);
+                raw.insert("address".into(), value);
+                notice = Some(postal_notice(&ctx.tr, &filled));
             }
-            Err(e) => errors.add("postal_code", e.key(), ctx.t(e.key())),
+            Err(e) => errors.add("postal_code", e.key(), postal_error(&ctx.tr, &e)),
         }
         let mut typed_now = fields::typed_text(&questions, &form);
         for part in ["prefecture", "city"] {

@@ -139,6 +139,44 @@ impl PostalCodes {
     }
 }
 
+/// A lookup that fills an address: the code as written, every place it
+/// stands for, and what they share (what goes into the address).
+#[derive(Debug, Clone)]
+pub struct Filled {
+    pub code: PostalCode,
+    pub found: Vec<Found>,
+    pub place: Found,
+}
+
+impl Filled {
+    /// Whether the code covers several towns and the town was left to the resident.
+    pub fn several_towns(&self) -> bool {
+        self.found.len() > 1 && self.place.town.is_empty()
+    }
+}
+
+impl PostalCodes {
+    /// Looks `typed` up for filling an address (Unknown when the places
+    /// share no prefecture).
+    pub async fn fill(&self, typed: &str) -> Result<Filled, LookupError> {
+        let (code, found) = self.lookup(typed).await?;
+        let place = common(&found).ok_or(LookupError::Unknown)?;
+        Ok(Filled { code, found, place })
+    }
+}
+
+/// An address answer (`{prefecture, city, building}`) with the prefecture
+/// and the city and town replaced by `place`; the building is kept.
+pub fn fill_address(current: Option<&serde_json::Value>, place: &Found) -> serde_json::Value {
+    let mut value = match current {
+        Some(serde_json::Value::Object(m)) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    value.insert("prefecture".into(), place.prefecture.clone().into());
+    value.insert("city".into(), place.city_and_town().into());
+    serde_json::Value::Object(value)
+}
+
 /// What several places share: the prefecture, the city, and the town when
 /// they all have the same one (a code covering several towns fills the city).
 pub fn common(found: &[Found]) -> Option<Found> {
