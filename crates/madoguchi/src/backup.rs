@@ -225,14 +225,6 @@ pub async fn restore(
     if platform::crypto::sha256_hex(&db_bytes) != database.sha256 {
         bail!("the database in the backup does not match its digest: the backup is damaged");
     }
-    let files_dir = dir.join("files");
-    let files = check_files(&files_dir)?;
-    if manifest.files.store == "local" && files != manifest.files.count {
-        bail!(
-            "the backup should hold {} files and holds {files}",
-            manifest.files.count
-        );
-    }
     let key = match manifest.key.as_str() {
         "configured" => None,
         "apart" => Some(
@@ -253,6 +245,27 @@ pub async fn restore(
         );
     }
 
+    // The files open with the backup's key and match their digests.
+    let files_key = match &key {
+        Some(k) => platform::crypto::Keys::load_or_create(
+            None,
+            k.parent().unwrap_or_else(|| Path::new(".")),
+        )?
+        .files_key(),
+        None => platform::crypto::Keys::load_or_create(
+            config.secret_key.as_ref().map(|s| s.expose()),
+            target,
+        )?
+        .files_key(),
+    };
+    let files_dir = dir.join("files");
+    let files = check_files(&files_dir, &files_key)?;
+    if manifest.files.store == "local" && files != manifest.files.count {
+        bail!(
+            "the backup should hold {} files and holds {files}",
+            manifest.files.count
+        );
+    }
     std::fs::create_dir_all(target)?;
     write_synced(&target.join("madoguchi.db"), &db_bytes)?;
     if files_dir.is_dir() {
@@ -323,8 +336,9 @@ fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<(u64, u64)> {
     Ok((count, bytes))
 }
 
-/// Checks that every file under `files/` is named by its own SHA-256; how many there are.
-fn check_files(dir: &Path) -> anyhow::Result<u64> {
+/// Checks that every file under `files/` opens with the installation's
+/// files key and is named by its own SHA-256; how many there are.
+fn check_files(dir: &Path, files_key: &[u8; 32]) -> anyhow::Result<u64> {
     if !dir.is_dir() {
         return Ok(0);
     }
@@ -340,9 +354,9 @@ fn check_files(dir: &Path) -> anyhow::Result<u64> {
             }
             let name = entry.file_name().to_string_lossy().into_owned();
             let data = std::fs::read(&path)?;
-            if platform::crypto::sha256_hex(&data) != name {
+            if platform::files::open_stored(Some(files_key), &name, data).is_err() {
                 bail!(
-                    "{} does not match its digest: the backup is damaged",
+                    "{} does not match its digest or does not open with the backup's key: the backup is damaged",
                     path.display()
                 );
             }

@@ -19,6 +19,14 @@ use axum::http::{Method, StatusCode, header};
 use common::{DEMO_PASSWORD, TestApp, backends};
 use serde_json::json;
 
+async fn procedure_id(t: &TestApp, code: &str) -> i64 {
+    sqlx::query_scalar("select id from procedures where code = $1")
+        .bind(code)
+        .fetch_one(t.app.platform.db.pool())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_redirect_after_sign_in_stays_on_this_site() {
     for backend in backends() {
@@ -303,11 +311,7 @@ async fn signing_in_and_out_and_failing_are_in_the_audit_log() {
 async fn csv_exports_carry_no_formulas() {
     for backend in backends() {
         let t = TestApp::with_demo(backend).await;
-        let hs: i64 =
-            sqlx::query_scalar("select id from procedures where code = 'mie-hs-entrance'")
-                .fetch_one(t.app.platform.db.pool())
-                .await
-                .unwrap();
+        let hs = procedure_id(&t, "mie-hs-entrance").await;
         let mut resident = t.client();
         resident
             .api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
@@ -384,11 +388,7 @@ async fn a_node_with_another_master_key_refuses_to_start() {
 async fn attachments_on_disk_do_not_read_without_the_key() {
     for backend in backends() {
         let t = TestApp::with_demo(backend).await;
-        let permit: i64 =
-            sqlx::query_scalar("select id from procedures where code = 'mie-parking-permit'")
-                .fetch_one(t.app.platform.db.pool())
-                .await
-                .unwrap();
+        let permit = procedure_id(&t, "mie-parking-permit").await;
         let mut c = t.client();
         c.page_sign_in("taro@example.jp", DEMO_PASSWORD, false)
             .await;
@@ -453,11 +453,7 @@ async fn only_those_who_handle_applications_open_them() {
     for backend in backends() {
         let t = TestApp::with_demo(backend).await;
         let db = &t.app.platform.db;
-        let hs: i64 =
-            sqlx::query_scalar("select id from procedures where code = 'mie-hs-entrance'")
-                .fetch_one(db.pool())
-                .await
-                .unwrap();
+        let hs = procedure_id(&t, "mie-hs-entrance").await;
         let (org, section): (i64, i64) =
             sqlx::query_as("select organisation_id, section_id from procedures where id = $1")
                 .bind(hs)

@@ -24,6 +24,24 @@ use crate::crypto;
 
 pub use s3::Bucket;
 
+/// The content of a stored file read back from its bytes as stored (backups
+/// check files this way): decrypted with `files_key` when encrypted, and
+/// checked against its key (its SHA-256).
+pub fn open_stored(
+    files_key: Option<&[u8; 32]>,
+    key: &str,
+    stored: Vec<u8>,
+) -> std::io::Result<Vec<u8>> {
+    let content = open(files_key, key, stored)?;
+    if crypto::sha256_hex(&content) != key {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the file does not match its digest",
+        ));
+    }
+    Ok(content)
+}
+
 /// Where files live.
 #[derive(Clone)]
 pub struct FileStore {

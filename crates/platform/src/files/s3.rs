@@ -187,8 +187,9 @@ impl Bucket {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
             }
+            // The hash of the bytes sent (encrypted files differ from their key).
             let payload_hash = match &body {
-                Some((key, _)) => (*key).to_string(),
+                Some((_, bytes)) => crate::crypto::sha256_hex(bytes),
                 None => EMPTY_SHA256.to_string(),
             };
             let signed = sign(
