@@ -62,8 +62,35 @@ pub fn spawn_maintenance(platform: Platform) -> tokio::task::JoinHandle<()> {
     })
 }
 
+/// How long a file asked to be deleted is kept first (an upload of the same
+/// content under way elsewhere has long committed its reference by then).
+pub const FILE_DELETION_GRACE: Duration = Duration::from_secs(3600);
+
+/// Deletes the stored files asked to be deleted at least `grace` ago that
+/// nothing refers to any more (files are content-addressed and may be
+/// shared); how many were deleted.
+pub async fn purge_files(platform: &Platform, grace: Duration) -> anyhow::Result<usize> {
+    let db = &platform.db;
+    let mut deleted = 0;
+    for key in platform::files::pending_deletions(db, grace, 500).await? {
+        let used = procedures::store::applications::file_in_use(db, &key).await?
+            || opendata::store::datasets::file_in_use(db, &key).await?;
+        if !used {
+            platform.files.delete(&key).await?;
+            deleted += 1;
+        }
+        platform::files::deletion_done(db, &key).await?;
+    }
+    Ok(deleted)
+}
+
 /// One round of maintenance.
 pub async fn maintain(platform: &Platform) {
+    match purge_files(platform, FILE_DELETION_GRACE).await {
+        Ok(n) if n > 0 => tracing::info!(files = n, "files no longer wanted deleted"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "deleting files no longer wanted failed"),
+    }
     match platform::session::purge_expired(&platform.db).await {
         Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions purged"),
         Ok(_) => {}

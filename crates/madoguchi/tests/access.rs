@@ -587,3 +587,84 @@ async fn staff_pages_answer_only_the_office_network_when_it_is_set() {
         t.finish().await;
     }
 }
+
+async fn new_draft(api: &mut common::Client, procedure: i64) -> i64 {
+    let res = api
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/procedures/{procedure}/applications"),
+            &json!({"answers": {}}),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+    res.json()["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_discarded_drafts_files_are_deleted_unless_shared() {
+    for backend in backends() {
+        let t = TestApp::with_demo(backend).await;
+        let permit = procedure_id(&t, "mie-parking-permit").await;
+        let mut api = t.client();
+        api.api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
+            .await;
+        let first = new_draft(&mut api, permit).await;
+        let second = new_draft(&mut api, permit).await;
+        let pdf = |text: &str| {
+            let mut b = format!("%PDF-1.4\n% {text}\n").into_bytes();
+            b.extend_from_slice(&[b'x'; 1024]);
+            b.extend_from_slice(b"\n%%EOF\n");
+            b
+        };
+        let (shared, own) = (pdf("shared by two drafts"), pdf("only in the first draft"));
+        for (id, bytes) in [(first, &shared), (second, &shared), (first, &own)] {
+            let res = api
+                .post_multipart(
+                    &format!("/api/v1/applications/{id}/attachments"),
+                    &[("question", "certificate")],
+                    &[("file", "手帳.pdf", bytes)],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+        }
+        let res = api
+            .send_json(
+                Method::DELETE,
+                &format!("/api/v1/applications/{first}"),
+                &serde_json::Value::Null,
+                &[],
+            )
+            .await;
+        assert!(res.status.is_success(), "{}", res.text());
+        // Maintenance (with no grace period here) deletes what nothing refers to.
+        let files = &t.app.platform.files;
+        let (shared_key, own_key) = (
+            platform::crypto::sha256_hex(&shared),
+            platform::crypto::sha256_hex(&own),
+        );
+        assert!(files.get(&own_key).await.unwrap().is_some());
+        let deleted =
+            madoguchi::background::purge_files(&t.app.platform, std::time::Duration::ZERO)
+                .await
+                .unwrap();
+        assert_eq!(deleted, 1);
+        assert_eq!(
+            files.get(&own_key).await.unwrap(),
+            None,
+            "the discarded draft's own file is gone"
+        );
+        assert_eq!(
+            files.get(&shared_key).await.unwrap().as_deref(),
+            Some(&shared[..]),
+            "the file the other draft holds stays"
+        );
+        // Nothing is asked twice.
+        let deleted =
+            madoguchi::background::purge_files(&t.app.platform, std::time::Duration::ZERO)
+                .await
+                .unwrap();
+        assert_eq!(deleted, 0);
+        t.finish().await;
+    }
+}

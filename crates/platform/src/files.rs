@@ -42,6 +42,37 @@ pub fn open_stored(
     Ok(content)
 }
 
+/// Files asked to be deleted at least `grace` ago (table `file_deletions`,
+/// filled by the modules when a file stops being wanted), oldest first.
+pub async fn pending_deletions(
+    db: &crate::db::Db,
+    grace: std::time::Duration,
+    limit: i64,
+) -> crate::db::StoreResult<Vec<String>> {
+    let before = crate::db::Timestamp(
+        chrono::Utc::now() - chrono::Duration::from_std(grace).unwrap_or_default(),
+    );
+    Ok(sqlx::query_scalar(
+        "select storage_key from file_deletions where requested_at <= $1 \
+         order by requested_at limit $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Forgets a deletion request (the file is deleted, or still in use).
+pub async fn deletion_done(db: &crate::db::Db, key: &str) -> crate::db::StoreResult<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query("delete from file_deletions where storage_key = $1")
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Where files live.
 #[derive(Clone)]
 pub struct FileStore {
@@ -214,6 +245,28 @@ impl FileStore {
         stored
             .map(|b| open(self.key.as_deref(), key, b))
             .transpose()
+    }
+
+    /// Deletes the file under `key` (gone already is fine). Callers make sure
+    /// nothing refers to it (see [`pending_deletions`]).
+    pub async fn delete(&self, key: &str) -> std::io::Result<()> {
+        match &self.backend {
+            Backend::Local(root) => {
+                let Some(path) = Self::path_of(root, key) else {
+                    return Ok(());
+                };
+                match tokio::fs::remove_file(&path).await {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                    _ => Ok(()),
+                }
+            }
+            Backend::S3(bucket) => {
+                if !is_key(key) {
+                    return Ok(());
+                }
+                bucket.delete(key).await
+            }
+        }
     }
 
     /// The bytes as they are on disk or in the bucket.

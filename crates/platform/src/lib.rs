@@ -65,6 +65,12 @@ pub const MIGRATIONS: &[db::MigrationSource] = &[
         sqlite: include_str!("../migrations/sqlite/2026120802_key_check.sql"),
         postgres: include_str!("../migrations/postgres/2026120802_key_check.sql"),
     },
+    db::MigrationSource {
+        version: 2026120803,
+        description: "file deletions",
+        sqlite: include_str!("../migrations/sqlite/2026120803_file_deletions.sql"),
+        postgres: include_str!("../migrations/postgres/2026120803_file_deletions.sql"),
+    },
 ];
 
 /// The platform's message catalogue.

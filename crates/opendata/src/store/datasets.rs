@@ -311,3 +311,12 @@ pub async fn hidden_datasets_of(db: &Db, organisation_id: i64) -> StoreResult<Ve
     .fetch_all(db.pool())
     .await?)
 }
+
+/// Whether any resource refers to the stored file `key`.
+pub async fn file_in_use(db: &Db, key: &str) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar("select count(*) from od_resources where file_key = $1")
+        .bind(key)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(n > 0)
+}

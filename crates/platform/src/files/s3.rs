@@ -173,6 +173,20 @@ impl Bucket {
         Ok(Some(bytes.to_vec()))
     }
 
+    /// Deletes the object under `key` (gone already is fine).
+    pub async fn delete(&self, key: &str) -> std::io::Result<()> {
+        let path = self.path_of(key);
+        let response = self.send(reqwest::Method::DELETE, &path, None).await?;
+        let status = response.status();
+        if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!(
+                "object store DELETE {path}: {status}"
+            )))
+        }
+    }
+
     /// Sends one signed request, trying again after network errors and 5xx.
     async fn send(
         &self,

@@ -83,6 +83,15 @@ pub async fn for_resident_in(
         .await?)
 }
 
+/// Whether any attachment refers to the stored file `key`.
+pub async fn file_in_use(db: &Db, key: &str) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar("select count(*) from attachments where storage_key = $1")
+        .bind(key)
+        .fetch_one(db.pool())
+        .await?;
+    Ok(n > 0)
+}
+
 /// The resident's latest draft of `procedure_id`, if any.
 pub async fn latest_draft(
     db: &Db,
@@ -212,6 +221,16 @@ pub async fn status_for_resident(
 
 /// Deletes a draft with its attachments' metadata and its history.
 pub async fn delete_draft(tx: &mut WriteTx, id: i64) -> StoreResult<()> {
+    // Its files are no longer wanted (maintenance deletes them unless shared).
+    sqlx::query(
+        "insert into file_deletions (storage_key, requested_at) \
+         select distinct storage_key, $2 from attachments where application_id = $1 \
+         on conflict (storage_key) do nothing",
+    )
+    .bind(id)
+    .bind(Timestamp::now())
+    .execute(&mut **tx)
+    .await?;
     for q in [
         "delete from attachments where application_id = $1",
         "delete from application_events where application_id = $1",
@@ -316,6 +335,16 @@ pub async fn delete_attachment(
     application_id: i64,
     attachment_id: i64,
 ) -> StoreResult<()> {
+    sqlx::query(
+        "insert into file_deletions (storage_key, requested_at) \
+         select storage_key, $3 from attachments where id = $1 and application_id = $2 \
+         on conflict (storage_key) do nothing",
+    )
+    .bind(attachment_id)
+    .bind(application_id)
+    .bind(Timestamp::now())
+    .execute(&mut **tx)
+    .await?;
     sqlx::query("delete from attachments where id = $1 and application_id = $2")
         .bind(attachment_id)
         .bind(application_id)
