@@ -372,7 +372,7 @@ async fn page_post(
         ))
         .into_response());
     }
-    if let Some(postal_id) = action.strip_prefix("postal.")
+    let errors = if let Some(postal_id) = action.strip_prefix("postal.")
         && let Some(address) = page.address_filled_by(postal_id)
     {
         // Without JavaScript: fill the address from the postal code and come back.
@@ -403,29 +403,22 @@ async fn page_post(
             }
             Err(e) => e,
         };
-        let message = postal_error(&ctx.tr, &err);
         let mut errors = Errors::new();
-        errors.add(postal_id.to_string(), err.key(), message);
-        return render_page(
-            &state,
-            ctx,
-            &app,
-            &def,
-            &procedure,
-            page,
-            errors,
-            &saved.pending,
-            &saved.answers,
-            return_to_check,
-            None,
-        )
-        .await;
-    }
-    if action == "save" {
+        errors.add(
+            postal_id.to_string(),
+            err.key(),
+            postal_error(&ctx.tr, &err),
+        );
+        Some(errors)
+    } else if action == "save" {
         return Ok(Redirect::to("/applications?saved=1").into_response());
-    }
-    if !saved.issues.is_empty() {
-        let errors = localize(&saved.issues, &ctx.tr);
+    } else if !saved.issues.is_empty() {
+        Some(localize(&saved.issues, &ctx.tr))
+    } else {
+        None
+    };
+    // The page again, with what is wrong (a postal code, or the answers).
+    if let Some(errors) = errors {
         return render_page(
             &state,
             ctx,
