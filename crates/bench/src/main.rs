@@ -279,6 +279,7 @@ fn inbox_bench(
                 answers: answers.clone(),
                 idempotency_key: format!("seed-{i}"),
                 request_hash: "seed".into(),
+                identified_by: r#"{"method":"password"}"#.into(),
             });
             handles.push(tokio::spawn(async move { writer.submit(s).await }));
             if handles.len() >= 2000 {

@@ -18,6 +18,7 @@ use procedures::Procedures;
 pub fn migrations() -> Vec<&'static [MigrationSource]> {
     vec![
         platform::MIGRATIONS,
+        identity::MIGRATIONS,
         procedures::MIGRATIONS,
         backoffice::MIGRATIONS,
         plans::MIGRATIONS,
@@ -31,6 +32,7 @@ pub fn locales() -> Vec<LocaleSource> {
     vec![
         platform::LOCALES,
         platform::JP_LOCALES,
+        identity::LOCALES,
         procedures::LOCALES,
         approvals::LOCALES,
         backoffice::LOCALES,
@@ -58,6 +60,7 @@ pub struct App {
     pub backoffice: backoffice::Backoffice,
     pub plans: plans::Plans,
     pub faq: faq::Faq,
+    pub identity: identity::Identity,
     pub opendata: opendata::OpenData,
     /// The background jobs' handlers (notifications); `serve` runs them.
     pub jobs: platform::jobs::Runner,
@@ -115,6 +118,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     platform::crypto::verify_key(&platform.db, &platform.keys).await?;
     // A wrong object-store endpoint or key stops the start with a clear message.
     platform.files.check().await?;
+    // A configured provider whose key cannot be read stops the start.
+    let identity = identity::Identity::new(platform.clone())?;
     let procedures = Procedures::start(platform.clone());
     let backoffice = backoffice::Backoffice {
         platform: platform.clone(),
@@ -133,6 +138,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         ));
     backoffice::service::notify::register(&mut jobs, platform.clone());
     let routes = platform::web::router()
+        .merge(identity::router(identity.clone()))
         .merge(procedures::router(procedures.clone()))
         .merge(backoffice::router(backoffice.clone()))
         .merge(plans::router(plans.clone()))
@@ -147,6 +153,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         backoffice,
         plans,
         faq,
+        identity,
         opendata,
         jobs,
         router,

@@ -99,6 +99,7 @@ async fn seventeen_thousand_applications_export_and_read_back() {
                 answers: Value::Object(normalised).to_string(),
                 idempotency_key: format!("export-{i}"),
                 request_hash: format!("h{i}"),
+                identified_by: r#"{"method":"password"}"#.into(),
             });
             handles.push(tokio::spawn(async move { writer.submit(s).await }));
         }

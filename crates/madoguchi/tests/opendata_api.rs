@@ -606,6 +606,7 @@ async fn the_platform_publishes_its_procedures_and_monthly_counts() {
                     answers: "{}".into(),
                     idempotency_key: "publish-test".into(),
                     request_hash: "publish-test".into(),
+                    identified_by: r#"{"method":"password"}"#.into(),
                 },
             ))
             .await

@@ -504,6 +504,7 @@ async fn concurrent_submissions_get_distinct_receipt_numbers_and_replays_change_
             answers: "{\"note\":\"x\"}".into(),
             idempotency_key: key,
             request_hash: "h".into(),
+            identified_by: r#"{"method":"password"}"#.into(),
         };
         let mut handles = Vec::new();
         for i in 0..200 {
@@ -601,6 +602,7 @@ async fn a_conflict_while_writing_fails_its_own_submission_not_the_batch() {
             answers: "{\"note\":\"x\"}".into(),
             idempotency_key: key.into(),
             request_hash: hash.into(),
+            identified_by: r#"{"method":"password"}"#.into(),
         };
 
         // 1. The same key written by another node while this batch writes:

@@ -85,6 +85,58 @@ fn default_object_region() -> String {
     "us-east-1".into()
 }
 
+/// An OpenID provider people sign in with (identity crate). Nothing is
+/// offered, and no call is made, unless an operator configures one.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProviderConfig {
+    /// The issuer, exactly as the provider's discovery document and ID tokens
+    /// give it (compared character by character), e.g.
+    /// `https://auth-and-sign.go.jp/api/realms/main`.
+    pub issuer: String,
+    /// The discovery document; by default `{issuer}/.well-known/openid-configuration`.
+    #[serde(default)]
+    pub discovery_url: Option<String>,
+    /// The client id the provider issued to this installation.
+    pub client_id: String,
+    /// `client_secret_basic` (gBizID): the client secret.
+    #[serde(default)]
+    pub client_secret: Option<Secret>,
+    /// `private_key_jwt` (デジタル認証アプリ): the client's EC P-256 private
+    /// key, a PKCS#8 PEM file (`madoguchi identity keygen` writes one and
+    /// prints the public JWK to register). Kept outside the data directory.
+    #[serde(default)]
+    pub private_key_file: Option<PathBuf>,
+    /// The redirect URI registered with the provider; by default
+    /// `{base_url}/auth/callback/{provider}`.
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    /// The `acr` values accepted as authentication strong enough for a
+    /// procedure that requires this provider (for the My Number card: the
+    /// value the provider asserts for card authentication). Empty: any.
+    #[serde(default)]
+    pub required_acr: Vec<String>,
+    /// The scopes asked for; by default the provider's (the 基本4情報 for
+    /// the My Number card; `openid profile email` for gBizID).
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    /// The userinfo claim holding the 法人番号 (gBizID); by default `corporate_number`.
+    #[serde(default)]
+    pub corporate_number_claim: Option<String>,
+}
+
+/// The identity providers configured (none by default).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// デジタル認証アプリ (sign-in with the My Number card).
+    #[serde(default)]
+    pub mynumber_card: Option<OidcProviderConfig>,
+    /// gBizID (business sign-in).
+    #[serde(default)]
+    pub gbizid: Option<OidcProviderConfig>,
+}
+
 /// The operator's branding: shown in the header, page titles and e-mails.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -168,6 +220,8 @@ pub struct Config {
     /// `__Host-` prefix), no HSTS. `--insecure-http` or
     /// `MADOGUCHI_INSECURE_HTTP=1`; never in production.
     pub insecure_http: bool,
+    /// OpenID providers residents and businesses sign in with.
+    pub identity: IdentityConfig,
 }
 
 impl Default for Config {
@@ -194,6 +248,7 @@ impl Default for Config {
             faq_model: None,
             postal_codes: None,
             insecure_http: false,
+            identity: IdentityConfig::default(),
         }
     }
 }
@@ -235,6 +290,7 @@ struct FileConfig {
     faq_model: Option<PathBuf>,
     postal_codes: Option<PathBuf>,
     insecure_http: Option<bool>,
+    identity: Option<IdentityConfig>,
 }
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -317,7 +373,9 @@ impl Config {
             faq_model,
             postal_codes,
             insecure_http,
+            identity,
         } = file;
+        set(&mut self.identity, identity);
         set(&mut self.addr, addr);
         set(&mut self.data_dir, data_dir);
         set_opt(&mut self.database_url, database_url);
@@ -446,6 +504,13 @@ impl Config {
                 from: env("MADOGUCHI_SMTP_FROM")
                     .unwrap_or_else(|| "madoguchi@localhost".to_string()),
             });
+        }
+        // The gBizID client secret may come from the environment rather than the file.
+        if let (Some(g), Some(v)) = (
+            &mut self.identity.gbizid,
+            env("MADOGUCHI_GBIZID_CLIENT_SECRET"),
+        ) {
+            g.client_secret = Some(Secret::new(v));
         }
         Ok(())
     }

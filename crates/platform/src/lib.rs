@@ -24,6 +24,7 @@ pub mod db;
 pub mod files;
 pub mod health;
 pub mod i18n;
+pub mod identity;
 pub mod import;
 pub mod jobs;
 pub mod lease;
@@ -70,6 +71,12 @@ pub const MIGRATIONS: &[db::MigrationSource] = &[
         description: "file deletions",
         sqlite: include_str!("../migrations/sqlite/2026120803_file_deletions.sql"),
         postgres: include_str!("../migrations/postgres/2026120803_file_deletions.sql"),
+    },
+    db::MigrationSource {
+        version: 2026120804,
+        description: "session identity",
+        sqlite: include_str!("../migrations/sqlite/2026120804_session_identity.sql"),
+        postgres: include_str!("../migrations/postgres/2026120804_session_identity.sql"),
     },
 ];
 

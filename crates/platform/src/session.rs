@@ -81,6 +81,8 @@ pub struct Session {
     /// A staff member signed in with a one-time password: nothing but
     /// choosing their own password is allowed until they do.
     pub must_change_password: bool,
+    /// How the person signed in (a session from before this was recorded: none).
+    pub identity: Option<crate::identity::Verified>,
 }
 
 /// The account a session belongs to.
@@ -106,17 +108,29 @@ struct SessionRow {
     roles: Option<String>,
     #[sqlx(try_from = "DbBool")]
     must_change_password: bool,
+    identity: Option<String>,
 }
 
-/// Starts a session and returns its token (shown once, never stored).
+/// Starts a session signed in with a password and returns its token (shown
+/// once, never stored).
 pub async fn create(db: &Db, principal: Principal, kind: SessionKind) -> StoreResult<String> {
+    create_identified(db, principal, kind, &crate::identity::Verified::password()).await
+}
+
+/// Starts a session and records how the person was identified.
+pub async fn create_identified(
+    db: &Db,
+    principal: Principal,
+    kind: SessionKind,
+    identity: &crate::identity::Verified,
+) -> StoreResult<String> {
     let token = crypto::random_token();
     let now = Timestamp::now();
     let (principal_kind, principal_id) = principal.parts();
     let mut tx = db.begin().await?;
     sqlx::query(
-        "insert into sessions (token_hash, principal, principal_id, kind, created_at, expires_at, last_seen_at) \
-         values ($1, $2, $3, $4, $5, $6, $5)",
+        "insert into sessions (token_hash, principal, principal_id, kind, created_at, expires_at, last_seen_at, identity) \
+         values ($1, $2, $3, $4, $5, $6, $5, $7)",
     )
     .bind(crypto::sha256_hex(&token))
     .bind(principal_kind)
@@ -124,6 +138,7 @@ pub async fn create(db: &Db, principal: Principal, kind: SessionKind) -> StoreRe
     .bind(kind.code())
     .bind(now)
     .bind(now.plus(principal.idle()))
+    .bind(serde_json::to_string(identity).ok())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -141,7 +156,7 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<Session>> {
         "select s.principal, s.principal_id, s.kind, s.created_at, s.expires_at, s.last_seen_at, \
          coalesce(r.email, st.email) as email, coalesce(r.display_name, st.name) as name, r.locale, \
          st.organisation_id, st.section_id, st.roles, \
-         coalesce(st.must_change_password, $3) as must_change_password \
+         coalesce(st.must_change_password, $3) as must_change_password, s.identity \
          from sessions s \
          left join residents r on s.principal = 'resident' and r.id = s.principal_id and r.disabled = $2 \
          left join staff st on s.principal = 'staff' and st.id = s.principal_id and st.disabled = $2 \
@@ -166,6 +181,7 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<Session>> {
         section_id,
         roles,
         must_change_password,
+        identity,
     }) = row
     else {
         return Ok(None);
@@ -225,6 +241,7 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<Session>> {
         account,
         kind,
         must_change_password,
+        identity: identity.and_then(|i| serde_json::from_str(&i).ok()),
     }))
 }
 

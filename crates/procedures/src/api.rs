@@ -465,6 +465,7 @@ async fn create_application(
                 answers: &body.answers,
                 idempotency_key: key,
                 request_hash: body_hash,
+                identity: resident.session.identity.as_ref(),
             },
         )
         .await?;
@@ -629,7 +630,7 @@ async fn submit_application(
     let id = parse_id(&id)?;
     let tr = req.tr(&state.platform);
     let (app, def, _) = service::load_for_resident(&state, id, resident.resident.id).await?;
-    let app = match service::submit(&state, &app, &def).await? {
+    let app = match service::submit(&state, &app, &def, resident.session.identity.as_ref()).await? {
         Sent::Already(app) => app,
         Sent::Submitted(submitted) => submitted.application,
         Sent::Invalid(issues) => {

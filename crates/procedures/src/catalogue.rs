@@ -195,6 +195,8 @@ pub struct Procedure {
     pub updated_at: Timestamp,
     /// [`Guidance`] as JSON.
     pub guidance: String,
+    /// What the applicant must sign in with (`platform::identity::Requirement`'s code).
+    pub identity: String,
 }
 
 /// What a resident should know before starting: who can apply, how long the
@@ -233,6 +235,12 @@ impl Procedure {
 
     pub fn required_attachments(&self) -> Vec<RequiredAttachment> {
         serde_json::from_str(&self.attachments).unwrap_or_default()
+    }
+
+    /// What the applicant must sign in with (an unknown code asks the most: the card).
+    pub fn requirement(&self) -> platform::identity::Requirement {
+        platform::identity::Requirement::parse(&self.identity)
+            .unwrap_or(platform::identity::Requirement::MyNumberCard)
     }
 
     pub fn is_published(&self) -> bool {
@@ -290,6 +298,14 @@ pub struct ProcedureInput {
     pub form: Option<String>,
     #[serde(default)]
     pub guidance: Guidance,
+    /// What the applicant must sign in with: `account` (the default),
+    /// `mynumber_card`, `gbizid` or `gbizid_prime`.
+    #[serde(default = "default_identity")]
+    pub identity: String,
+}
+
+fn default_identity() -> String {
+    "account".into()
 }
 
 fn default_basis() -> String {
@@ -340,6 +356,15 @@ impl ProcedureInput {
             if life_event(e).is_none() {
                 bad("life_events", format!("unknown life event {e:?}"));
             }
+        }
+        if platform::identity::Requirement::parse(&self.identity).is_none() {
+            bad(
+                "identity",
+                format!(
+                    "{:?} is not account, mynumber_card, gbizid or gbizid_prime",
+                    self.identity
+                ),
+            );
         }
         if self.fee_yen.is_some_and(|f| f < 0) {
             bad("fee_yen", "the fee is negative".into());

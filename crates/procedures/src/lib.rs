@@ -54,6 +54,12 @@ pub const MIGRATIONS: &[platform::db::MigrationSource] = &[
         sqlite: include_str!("../migrations/sqlite/2026120712_resident_profiles.sql"),
         postgres: include_str!("../migrations/postgres/2026120712_resident_profiles.sql"),
     },
+    platform::db::MigrationSource {
+        version: 2026120806,
+        description: "procedure identity",
+        sqlite: include_str!("../migrations/sqlite/2026120806_procedure_identity.sql"),
+        postgres: include_str!("../migrations/postgres/2026120806_procedure_identity.sql"),
+    },
 ];
 
 /// The module's message catalogue.

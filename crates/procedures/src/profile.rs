@@ -87,6 +87,7 @@ pub fn from_answers(def: &FormDefinition, answers: &Map<String, Value>) -> Map<S
     let mut out = Map::new();
     for (_, q) in def.questions() {
         if let Some(part) = q.prefill
+            && PARTS.contains(&part)
             && let Some(v) = answers.get(&q.id)
             && !v.is_null()
             && !out.contains_key(part.kind_code())
@@ -99,5 +100,22 @@ pub fn from_answers(def: &FormDefinition, answers: &Map<String, Value>) -> Map<S
 
 /// Whether a form asks anything the profile can fill.
 pub fn fills(def: &FormDefinition) -> bool {
-    def.questions().any(|(_, q)| q.prefill.is_some())
+    def.questions()
+        .any(|(_, q)| q.prefill.is_some_and(|p| PARTS.contains(&p)))
+}
+
+/// The answers a new application of `def` takes from how the applicant
+/// signed in: the 法人番号 gBizID asserted, into questions marked
+/// `prefill = "corporate_number"`.
+pub fn prefill_from_identity(
+    def: &FormDefinition,
+    identity: Option<&platform::identity::Verified>,
+) -> Map<String, Value> {
+    let Some(number) = identity.and_then(|i| i.corporate_number.as_deref()) else {
+        return Map::new();
+    };
+    def.questions()
+        .filter(|(_, q)| q.prefill == Some(ProfileField::CorporateNumber))
+        .map(|(_, q)| (q.id.clone(), Value::String(number.to_string())))
+        .collect()
 }

@@ -362,6 +362,7 @@ mod tests {
             created_at: Timestamp::now(),
             updated_at: Timestamp::now(),
             guidance: "{}".into(),
+            identity: "account".into(),
         }
     }
 

@@ -31,6 +31,8 @@ pub struct NewSubmission {
     pub idempotency_key: String,
     /// SHA-256 of the request, to tell a retry from another request under the same key.
     pub request_hash: String,
+    /// How the applicant was identified (`platform::identity::Verified` as JSON).
+    pub identified_by: String,
 }
 
 /// A submission that was written (or had been written before: `replayed`).
@@ -56,4 +58,8 @@ pub enum SubmitError {
     Store(#[from] StoreError),
     #[error("the submission writer has stopped")]
     Stopped,
+    /// The procedure needs the applicant identified otherwise (the My
+    /// Number card, gBizID) than the session was.
+    #[error("the procedure requires identification by {}", .0.code())]
+    IdentityRequired(platform::identity::Requirement),
 }

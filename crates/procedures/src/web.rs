@@ -4,9 +4,10 @@
 
 use std::sync::OnceLock;
 
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use platform::files::FileKind;
 use platform::i18n::Tr;
+use platform::identity::{Method, Requirement};
 use platform::web::assets::{Asset, versioned_href};
 use platform::web::{AppError, Errors};
 
@@ -41,6 +42,9 @@ impl From<ActionError> for AppError {
             ActionError::InvalidTransition(_) => AppError::Conflict {
                 code: "invalid_transition",
             },
+            ActionError::IdentityRequired(_) => AppError::Forbidden {
+                code: "identity_required",
+            },
             ActionError::Store(e) => e.into(),
         }
     }
@@ -59,12 +63,29 @@ impl From<SubmitError> for AppError {
             SubmitError::Changed => AppError::Conflict {
                 code: "application_changed",
             },
+            SubmitError::IdentityRequired(_) => AppError::Forbidden {
+                code: "identity_required",
+            },
             SubmitError::Store(e) => AppError::internal(e),
             SubmitError::Stopped => {
                 AppError::internal(anyhow::anyhow!("submission writer stopped"))
             }
         }
     }
+}
+
+/// Where a resident goes to sign in the way `requirement` asks, then back
+/// into procedure `procedure_id`'s form.
+pub fn identity_redirect(requirement: Requirement, procedure_id: i64) -> Response {
+    let provider = match requirement.method() {
+        Some(Method::GBizId) => "gbizid",
+        _ => "mynumber",
+    };
+    Redirect::to(&format!(
+        "/signin/{provider}?require={}&next=%2Fprocedures%2F{procedure_id}%2Fapply",
+        requirement.code()
+    ))
+    .into_response()
 }
 
 /// The module's own static files (served under `/assets/`).

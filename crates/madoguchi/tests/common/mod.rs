@@ -14,6 +14,7 @@
 )]
 
 pub mod node;
+pub mod oidc;
 pub mod procs;
 pub mod s3;
 

@@ -56,6 +56,8 @@ struct SigninPage {
     next: String,
     next_encoded: String,
     notice: Option<String>,
+    /// The identity providers configured: (path segment, label key).
+    providers: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]
@@ -148,7 +150,20 @@ struct NextQuery {
     next: Option<String>,
 }
 
-fn signin_form(ctx: PageCtx, staff: bool, next: String) -> SigninPage {
+/// The identity providers a resident may sign in with here.
+fn providers(platform: &Platform) -> Vec<(&'static str, &'static str)> {
+    let identity = &platform.config.identity;
+    let mut out = Vec::new();
+    if identity.mynumber_card.is_some() {
+        out.push(("mynumber", "identity.signin_with.mynumber"));
+    }
+    if identity.gbizid.is_some() {
+        out.push(("gbizid", "identity.signin_with.gbizid"));
+    }
+    out
+}
+
+fn signin_form(platform: &Platform, ctx: PageCtx, staff: bool, next: String) -> SigninPage {
     let notice = (!staff && next.starts_with("/procedures/"))
         .then(|| ctx.t("account.signin_to_apply").to_string());
     SigninPage {
@@ -164,20 +179,35 @@ fn signin_form(ctx: PageCtx, staff: bool, next: String) -> SigninPage {
         next_encoded: encode_component(&next),
         next,
         notice,
+        providers: if staff {
+            Vec::new()
+        } else {
+            providers(platform)
+        },
         ctx,
     }
 }
 
-async fn signin_page(ctx: PageCtx, Query(q): Query<NextQuery>) -> Result<Response, AppError> {
+async fn signin_page(
+    State(platform): State<Platform>,
+    ctx: PageCtx,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, AppError> {
     render(&signin_form(
+        &platform,
         ctx,
         false,
         safe_next(q.next.as_deref(), "/applications"),
     ))
 }
 
-async fn staff_signin_page(ctx: PageCtx, Query(q): Query<NextQuery>) -> Result<Response, AppError> {
+async fn staff_signin_page(
+    State(platform): State<Platform>,
+    ctx: PageCtx,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, AppError> {
     render(&signin_form(
+        &platform,
         ctx,
         true,
         safe_next(q.next.as_deref(), "/staff/start"),
@@ -218,17 +248,21 @@ fn session_cookie(platform: &Platform, token: &str) -> Result<HeaderValue, AppEr
     .map_err(AppError::internal)
 }
 
-async fn start_browser_session(
+/// Starts a browser session for `principal`, identified as `identity`, and
+/// redirects to `next` (a same-site path). Any session the browser had ends.
+pub async fn start_browser_session(
     platform: &Platform,
     req: &RequestContext,
     principal: Principal,
+    identity: &crate::identity::Verified,
     next: &str,
 ) -> Result<Response, AppError> {
     // A new token at every sign-in (no session fixation); the old one ends.
     if let Some(old) = &req.session {
         session::revoke(&platform.db, &old.token_hash).await?;
     }
-    let token = session::create(&platform.db, principal, SessionKind::Browser).await?;
+    let token =
+        session::create_identified(&platform.db, principal, SessionKind::Browser, identity).await?;
     let mut res = Redirect::to(next).into_response();
     res.headers_mut()
         .append(header::SET_COOKIE, session_cookie(platform, &token)?);
@@ -305,7 +339,8 @@ async fn sign_in_form(
                 serde_json::json!({"session": "browser", "client": req.client_ip}),
             )
             .await?;
-            return start_browser_session(&platform, &req, principal, &next).await;
+            let identity = crate::identity::Verified::password();
+            return start_browser_session(&platform, &req, principal, &identity, &next).await;
         }
         record_failed_signin(&platform, &req, staff, &email).await?;
         errors.add(
@@ -314,7 +349,7 @@ async fn sign_in_form(
             ctx.t("account.error.signin_failed"),
         );
     }
-    let mut page = signin_form(ctx, staff, next);
+    let mut page = signin_form(&platform, ctx, staff, next);
     page.errors = errors;
     page.email = email;
     render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -352,7 +387,14 @@ async fn signup_submit(
     {
         Ok(resident) => {
             record_signup(&platform, resident.id).await?;
-            start_browser_session(&platform, &req, Principal::Resident(resident.id), &next).await
+            start_browser_session(
+                &platform,
+                &req,
+                Principal::Resident(resident.id),
+                &crate::identity::Verified::password(),
+                &next,
+            )
+            .await
         }
         Err(e) => {
             let mut errors = Errors::new();

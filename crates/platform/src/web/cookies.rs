@@ -9,6 +9,8 @@ pub enum Cookie {
     Session,
     CsrfNonce,
     Lang,
+    /// Binds a sign-in at an identity provider to the browser that started it.
+    SignInFlow,
 }
 
 impl Cookie {
@@ -23,6 +25,8 @@ impl Cookie {
             (Cookie::CsrfNonce, false) => "madoguchi_nonce",
             (Cookie::Lang, true) => "__Host-madoguchi_lang",
             (Cookie::Lang, false) => "madoguchi_lang",
+            (Cookie::SignInFlow, true) => "__Host-madoguchi_signin",
+            (Cookie::SignInFlow, false) => "madoguchi_signin",
         }
     }
 }

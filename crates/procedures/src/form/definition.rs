@@ -70,6 +70,8 @@ pub enum ProfileField {
     PostalCode,
     Phone,
     Email,
+    /// Not a part of the profile: the 法人番号 a gBizID sign-in asserted.
+    CorporateNumber,
 }
 
 impl ProfileField {
@@ -80,6 +82,7 @@ impl ProfileField {
             "postal_code" => ProfileField::PostalCode,
             "phone" => ProfileField::Phone,
             "email" => ProfileField::Email,
+            "corporate_number" => ProfileField::CorporateNumber,
             _ => return None,
         })
     }
@@ -92,6 +95,7 @@ impl ProfileField {
             ProfileField::PostalCode => "postal_code",
             ProfileField::Phone => "phone",
             ProfileField::Email => "email",
+            ProfileField::CorporateNumber => "corporate_number",
         }
     }
 }
@@ -676,7 +680,7 @@ impl Checker {
                     self.err(
                         place,
                         format!(
-                            "prefill must be name, address, postal_code, phone or email, not {p:?}"
+                            "prefill must be name, address, postal_code, phone, email or corporate_number, not {p:?}"
                         ),
                     );
                     None

@@ -27,7 +27,9 @@ use crate::service::Procedures;
 use crate::service::applications::{self as service, ActionError, PageInput, Sent};
 use crate::service::postal;
 use crate::submission::SubmitError;
-use crate::web::{download, localize, postal_error, postal_notice, postal_script_href};
+use crate::web::{
+    download, identity_redirect, localize, postal_error, postal_notice, postal_script_href,
+};
 
 pub fn router() -> Router<Procedures> {
     Router::new()
@@ -65,7 +67,13 @@ async fn apply(
     CsrfForm(_form): CsrfForm,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    let (app, def) = service::start(&state, resident.resident.id, id).await?;
+    let identity = resident.session.identity.as_ref();
+    let (app, def) = match service::start(&state, resident.resident.id, identity, id).await {
+        Err(ActionError::IdentityRequired(requirement)) => {
+            return Ok(identity_redirect(requirement, id));
+        }
+        other => other?,
+    };
     let first = navigation::first_page(&def, &app.answers_map()).ok_or(AppError::NotFound)?;
     Ok(Redirect::to(&format!("/applications/{}/pages/{}", app.id, first.id)).into_response())
 }
@@ -80,7 +88,14 @@ async fn apply_after_signin(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    let (app, def) = service::resume_or_start(&state, resident.resident.id, id).await?;
+    let identity = resident.session.identity.as_ref();
+    let (app, def) =
+        match service::resume_or_start(&state, resident.resident.id, identity, id).await {
+            Err(ActionError::IdentityRequired(requirement)) => {
+                return Ok(identity_redirect(requirement, id));
+            }
+            other => other?,
+        };
     let answers = app.answers_map();
     let first = navigation::first_page(&def, &answers).ok_or(AppError::NotFound)?;
     Ok(Redirect::to(&format!("/applications/{}/pages/{}", app.id, first.id)).into_response())
@@ -512,7 +527,10 @@ async fn submit(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let (app, def, _) = service::load_for_resident(&state, id, resident.resident.id).await?;
-    match service::submit(&state, &app, &def).await {
+    match service::submit(&state, &app, &def, resident.session.identity.as_ref()).await {
+        Err(SubmitError::IdentityRequired(requirement)) => {
+            Ok(identity_redirect(requirement, app.procedure_id))
+        }
         // Sent now, or a second tap of the button, or a retry: the application is sent.
         Ok(Sent::Submitted(_) | Sent::Already(_)) => {
             if form.get("update_profile") == Some("yes") {
@@ -936,7 +954,7 @@ async fn withdraw_post(
         Err(ActionError::InvalidTransition(_)) => {
             Ok(Redirect::to(&format!("/applications/{id}")).into_response())
         }
-        Err(ActionError::Store(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -977,7 +995,7 @@ async fn discard_post(
         Err(ActionError::InvalidTransition(_)) => {
             Ok(Redirect::to(&format!("/applications/{id}")).into_response())
         }
-        Err(ActionError::Store(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
     }
 }
 

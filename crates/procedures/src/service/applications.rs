@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use platform::audit::{self, Actor};
 use platform::db::{Db, StoreError, StoreResult, Timestamp};
+use platform::identity::{Requirement, Verified};
 use serde_json::{Map, Value};
 
 use crate::applications::{
@@ -33,8 +34,33 @@ pub enum ActionError {
     /// The application's current status does not allow it.
     #[error("not allowed in status {0:?}")]
     InvalidTransition(Status),
+    /// The procedure needs the applicant identified otherwise than the session was.
+    #[error("the procedure requires identification by {}", .0.code())]
+    IdentityRequired(Requirement),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Whether a session identified as `identity` may apply for `procedure`.
+pub fn identity_allows(
+    state: &Procedures,
+    procedure: &Procedure,
+    identity: Option<&Verified>,
+) -> Result<(), Requirement> {
+    let requirement = procedure.requirement();
+    let card_acr = state
+        .platform
+        .config
+        .identity
+        .mynumber_card
+        .as_ref()
+        .map(|c| c.required_acr.as_slice())
+        .unwrap_or(&[]);
+    if requirement.satisfied_by(identity, card_acr) {
+        Ok(())
+    } else {
+        Err(requirement)
+    }
 }
 
 /// Starts a draft of `procedure` for the resident.
@@ -67,6 +93,7 @@ pub async fn create_draft(
 pub async fn start(
     state: &Procedures,
     resident_id: i64,
+    identity: Option<&Verified>,
     procedure_id: i64,
 ) -> Result<(Application, Arc<FormDefinition>), ActionError> {
     let db = &state.platform.db;
@@ -74,9 +101,10 @@ pub async fn start(
         .await?
         .filter(Procedure::accepts_applications)
         .ok_or(ActionError::NotFound)?;
+    identity_allows(state, &procedure, identity).map_err(ActionError::IdentityRequired)?;
     let app = create_draft(db, resident_id, &procedure).await?;
     let def = state.forms.get(db, app.form_version_id).await?;
-    let app = crate::service::profile::prefill_draft(state, app, &def).await?;
+    let app = crate::service::profile::prefill_draft(state, app, &def, identity).await?;
     Ok((app, def))
 }
 
@@ -85,14 +113,18 @@ pub async fn start(
 pub async fn resume_or_start(
     state: &Procedures,
     resident_id: i64,
+    identity: Option<&Verified>,
     procedure_id: i64,
 ) -> Result<(Application, Arc<FormDefinition>), ActionError> {
     let db = &state.platform.db;
     if let Some(app) = store::latest_draft(db, resident_id, procedure_id).await? {
+        if let Some(procedure) = catalogue_store::procedure_by_id(db, procedure_id).await? {
+            identity_allows(state, &procedure, identity).map_err(ActionError::IdentityRequired)?;
+        }
         let def = state.forms.get(db, app.form_version_id).await?;
         return Ok((app, def));
     }
-    start(state, resident_id, procedure_id).await
+    start(state, resident_id, identity, procedure_id).await
 }
 
 /// The resident's application `id`, or None (also when it is someone else's).
@@ -506,6 +538,7 @@ pub async fn submit(
     state: &Procedures,
     app: &Application,
     def: &FormDefinition,
+    identity: Option<&Verified>,
 ) -> Result<Sent, SubmitError> {
     if app.status() == Status::Submitted && app.receipt_number.is_some() {
         return Ok(Sent::Already(app.clone()));
@@ -513,6 +546,21 @@ pub async fn submit(
     if !app.status().editable() {
         return Err(SubmitError::InvalidTransition(app.status()));
     }
+    let db = &state.platform.db;
+    let procedure = catalogue_store::procedure_by_id(db, app.procedure_id)
+        .await?
+        .ok_or(SubmitError::NotFound)?;
+    identity_allows(state, &procedure, identity).map_err(SubmitError::IdentityRequired)?;
+    // How the applicant was identified is kept with the application.
+    let identified = identity.cloned().unwrap_or_else(Verified::password);
+    let mut tx = db.begin().await?;
+    store::set_identified_by(
+        &mut tx,
+        app.id,
+        &serde_json::to_string(&identified).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
     let (answers, issues) = check_all(state, app, def).await?;
     if !issues.is_empty() {
         return Ok(Sent::Invalid(issues));
@@ -537,11 +585,14 @@ pub struct NewApplication<'a> {
     pub idempotency_key: String,
     /// SHA-256 of the request, to tell a retry from another request under the same key.
     pub request_hash: String,
+    /// How the API client's session was identified.
+    pub identity: Option<&'a Verified>,
 }
 
 /// Creates and sends an application at once if every answer checks (the
 /// same key with the same request returns the application written before).
 pub async fn submit_new(state: &Procedures, new: NewApplication<'_>) -> Result<Sent, SubmitError> {
+    identity_allows(state, new.procedure, new.identity).map_err(SubmitError::IdentityRequired)?;
     let (normalised, issues) = answers::validate_all(new.def, new.answers, &state.platform.keys);
     if !issues.is_empty() {
         return Ok(Sent::Invalid(issues));
@@ -566,6 +617,10 @@ pub async fn submit_new(state: &Procedures, new: NewApplication<'_>) -> Result<S
             answers: Value::Object(normalised).to_string(),
             idempotency_key: new.idempotency_key,
             request_hash: new.request_hash,
+            identified_by: serde_json::to_string(
+                &new.identity.cloned().unwrap_or_else(Verified::password),
+            )
+            .unwrap_or_default(),
         }))
         .await?;
     Ok(Sent::Submitted(submitted))

@@ -48,13 +48,16 @@ pub async fn prefill_draft(
     state: &Procedures,
     app: Application,
     def: &FormDefinition,
+    identity: Option<&platform::identity::Verified>,
 ) -> StoreResult<Application> {
     let db = &state.platform.db;
     let profile = store::get(db, app.resident_id).await?;
-    if !profile.prefill_consent {
-        return Ok(app);
-    }
-    let filled = profile::prefill(def, &profile);
+    let mut filled = if profile.prefill_consent {
+        profile::prefill(def, &profile)
+    } else {
+        serde_json::Map::new()
+    };
+    filled.extend(profile::prefill_from_identity(def, identity));
     if filled.is_empty() {
         return Ok(app);
     }

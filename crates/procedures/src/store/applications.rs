@@ -159,6 +159,18 @@ pub async fn list_for_resident(
     Ok(rows)
 }
 
+/// Records how the applicant of an application about to be sent was
+/// identified (`platform::identity::Verified` as JSON). Leaves the version
+/// alone: it is not a change of the answers.
+pub async fn set_identified_by(tx: &mut WriteTx, id: i64, identified_by: &str) -> StoreResult<()> {
+    sqlx::query("update applications set identified_by = $1 where id = $2")
+        .bind(identified_by)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Saves a draft's answers and pending input. Refused (NotFound) unless it is
 /// the resident's and still editable.
 pub async fn save_answers(

@@ -159,11 +159,12 @@ pub async fn insert_submitted(
     if rows.is_empty() {
         return Ok(out);
     }
-    const COLS: usize = 14;
+    const COLS: usize = 15;
     let sql = format!(
         concat!(
             "insert into applications (organisation_id, section_id, procedure_id, form_version_id, resident_id, status, \
-             answers, receipt_number, fiscal_year, idempotency_key, request_hash, created_at, updated_at, submitted_at) \
+             answers, receipt_number, fiscal_year, idempotency_key, request_hash, created_at, updated_at, submitted_at, \
+             identified_by) \
              values {} on conflict (resident_id, idempotency_key) do nothing returning ",
             application_columns!(),
             ", idempotency_key"
@@ -186,7 +187,8 @@ pub async fn insert_submitted(
             .bind(n.request_hash.as_str())
             .bind(now)
             .bind(now)
-            .bind(now);
+            .bind(now)
+            .bind(n.identified_by.as_str());
     }
     for row in q.fetch_all(&mut **tx).await? {
         let app = Application::from_row(&row)?;
