@@ -7,12 +7,15 @@
 //
 // Usage: node walk.mjs http://127.0.0.1:PORT
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const base = process.argv[2];
+// The OpenID provider playing デジタル認証アプリ (tests/oidc), when given.
+const provider = process.argv[3];
 if (!base) {
-  console.error('usage: node walk.mjs BASE_URL');
+  console.error('usage: node walk.mjs BASE_URL [OPENID_PROVIDER_URL]');
   process.exit(2);
 }
 const axeSource = fs.readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
@@ -58,6 +61,53 @@ async function axe(page, label, url = page.url()) {
     }
   }
   console.log(`axe ${result.violations.length === 0 ? 'ok  ' : 'FAIL'} ${label} ${url}`);
+}
+
+
+// The demo staff's second factor (RFC 6238: HMAC-SHA-1, 30 s, 6 digits),
+// from the key `serve --demo` prints, as an authenticator app computes it.
+const DEMO_TOTP_KEY = 'MADOGUCHIDEMOSTAFFTOTPKEYJAPANXX';
+function base32(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out = [];
+  for (const c of text) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) { bits -= 8; out.push((value >>> bits) & 0xff); }
+  }
+  return Buffer.from(out);
+}
+function totp(offset) {
+  const step = Math.floor(Date.now() / 1000 / 30) + offset;
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', base32(DEMO_TOTP_KEY)).update(counter).digest();
+  const o = mac[19] & 0x0f;
+  const n = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
+  return String(n % 1000000).padStart(6, '0');
+}
+let codePageChecked = false;
+// Signs a demo staff member in on `p`: the password, then the code page
+// (a code is good once, so the next step's is tried when a journey signed the
+// same account in moments ago, and after three, the next step is waited for).
+async function signInStaff(p, who, check) {
+  await p.goto(`${base}/staff/signin`);
+  await p.fill('#email', who);
+  await p.fill('#password', 'madoguchi-demo-2026');
+  await Promise.all([p.waitForLoadState('load'), p.click('.button-group button')]);
+  expect(new URL(p.url()).pathname === '/staff/signin/code', `the password leads to the code page (${p.url()})`);
+  if (check && !codePageChecked) {
+    await check('staff second factor');
+    codePageChecked = true;
+  }
+  for (const offset of [0, 1, -1, 'wait', 'wait']) {
+    if (offset === 'wait') await new Promise((r) => setTimeout(r, (31 - (Math.floor(Date.now() / 1000) % 30)) * 1000));
+    await p.fill('#code', totp(offset === 'wait' ? 1 : offset));
+    await Promise.all([p.waitForLoadState('load'), p.click('.button-group button')]);
+    if (new URL(p.url()).pathname !== '/staff/signin/code') return;
+  }
+  throw new Error(`the second factor was refused for ${who}`);
 }
 
 function expect(cond, message) {
@@ -256,10 +306,7 @@ async function staffJourney({ js }) {
   });
   const page = await context.newPage();
   const check = js ? (label) => axe(page, label) : async () => {};
-  await page.goto(`${base}/staff/signin`);
-  await page.fill('#email', 'hs.staff@pref.mie.example.jp');
-  await page.fill('#password', 'madoguchi-demo-2026');
-  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  await signInStaff(page, 'hs.staff@pref.mie.example.jp', check);
   expect(new URL(page.url()).pathname === '/staff', `staff land on the inbox (${page.url()})`);
   await check('staff inbox');
   const rows = await page.locator('tbody tr').count();
@@ -344,10 +391,7 @@ async function dashboardJourney({ js }) {
   const staff = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 768, height: 1024 }, locale: 'ja-JP', bypassCSP: true });
   const sp = await staff.newPage();
   const scheck = (label) => (js ? axe : axeNoJs)(sp, `${label} (${tag})`);
-  await sp.goto(`${base}/staff/signin`);
-  await sp.fill('#email', 'admin@pref.toyama.example.jp');
-  await sp.fill('#password', 'madoguchi-demo-2026');
-  await Promise.all([sp.waitForLoadState('load'), sp.click('.button-group button')]);
+  await signInStaff(sp, 'admin@pref.toyama.example.jp');
   await sp.goto(`${base}/staff/plans`);
   await scheck('DX office plans');
   await Promise.all([sp.waitForLoadState('load'), sp.locator('a[href^="/staff/kpis/"]').first().click()]);
@@ -488,10 +532,7 @@ async function faqJourney({ js }) {
   const staff = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 768, height: 1024 }, locale: 'ja-JP', bypassCSP: true });
   const sp = await staff.newPage();
   const scheck = (label) => (js ? axe : axeNoJs)(sp, `${label} (${tag})`);
-  await sp.goto(`${base}/staff/signin`);
-  await sp.fill('#email', 'hs.staff@pref.mie.example.jp');
-  await sp.fill('#password', 'madoguchi-demo-2026');
-  await Promise.all([sp.waitForLoadState('load'), sp.click('.button-group button')]);
+  await signInStaff(sp, 'hs.staff@pref.mie.example.jp');
   expect(new URL(sp.url()).pathname === '/staff', `staff land on the inbox (${sp.url()})`);
   res = await sp.goto(`${base}/staff/faq`);
   expect(res.status() === 200, `/staff/faq answers 200 (${res.status()})`);
@@ -598,10 +639,7 @@ async function openDataJourney({ js }) {
   const staff = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 768, height: 1024 }, locale: 'ja-JP', bypassCSP: true });
   const sp = await staff.newPage();
   const scheck = (label) => (js ? axe : axeNoJs)(sp, `${label} (${tag})`);
-  await sp.goto(`${base}/staff/signin`);
-  await sp.fill('#email', 'admin@city.tsu.example.jp');
-  await sp.fill('#password', 'madoguchi-demo-2026');
-  await Promise.all([sp.waitForLoadState('load'), sp.click('.button-group button')]);
+  await signInStaff(sp, 'admin@city.tsu.example.jp');
   let res = await sp.goto(`${base}/staff/opendata`);
   expect(res.status() === 200, `/staff/opendata answers 200 (${res.status()})`);
   expect(await sp.locator('a[href="/dataset/tsu-aed"]').count() === 1, "the list has Tsu's datasets");
@@ -712,10 +750,7 @@ async function correctionJourney({ js }) {
   const sp = await staff.newPage();
   const scheck = (label) => (js ? axe : axeNoJs)(sp, `${label} (${tag})`);
   async function staffSignIn(who) {
-    await sp.goto(`${base}/staff/signin`);
-    await sp.fill('#email', who);
-    await sp.fill('#password', 'madoguchi-demo-2026');
-    await Promise.all([sp.waitForLoadState('load'), sp.click('.button-group button')]);
+    await signInStaff(sp, who);
   }
   await staffSignIn('hs.staff@pref.mie.example.jp');
   await sp.fill('#q', receipt);
@@ -785,7 +820,72 @@ async function correctionJourney({ js }) {
   console.log(`correction journey (${tag}) completed; receipt ${receipt}`);
 }
 
+// A resident signs in with the My Number card: the start page, the provider's
+// login step (the test provider's form, not ours, so not checked), choosing
+// an address for the new account, the linked identities page.
+async function cardJourney({ js }) {
+  const tag = js ? 'with JavaScript' : 'without JavaScript';
+  const context = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 390, height: 844 }, locale: 'ja-JP', bypassCSP: true });
+  const page = await context.newPage();
+  const check = (label) => (js ? axe : axeNoJs)(page, `${label} (${tag})`);
+  await page.goto(`${base}/signin`);
+  await Promise.all([page.waitForLoadState('load'), page.click('a:has-text("マイナンバーカードでサインイン")')]);
+  expect(new URL(page.url()).pathname === '/signin/mynumber', `the card's start page (${page.url()})`);
+  await check('My Number card start');
+  await page.check('#basic_info');
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  expect(page.url().startsWith(provider), `sent to the provider (${page.url()})`);
+  await page.fill('input[name="account"]', `card-walk-${js ? 'js' : 'nojs'}`);
+  await page.fill('input[name="acr"]', 'aal3');
+  await Promise.all([page.waitForLoadState('load'), page.click('button:has-text("ログイン")')]);
+  expect(new URL(page.url()).pathname === '/signin/complete', `back to choose an account (${page.url()})`);
+  expect((await page.inputValue('#display_name')) === 'デジタル 太郎', 'the name from the card fills the display name');
+  await check('choose an account after the card');
+  await page.fill('#email', `card.walk.${js ? 'js' : 'nojs'}@example.jp`);
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  expect(new URL(page.url()).pathname === '/applications', `signed in (${page.url()})`);
+  await page.goto(`${base}/account/identities`);
+  expect((await page.textContent('main')).includes('連携した日'), 'the card is shown as linked');
+  await check('linked identities');
+  await context.close();
+  console.log(`card journey (${tag}) completed`);
+}
+
+// A staff member whose second factor was removed (a lost phone) sets it up
+// again: the enrolment page, the key typed into an "app" (computed here),
+// the recovery codes shown once.
+async function enrolmentJourney() {
+  const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'ja-JP', bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(`${base}/staff/signin`);
+  await page.fill('#email', 'welfare.staff@pref.mie.example.jp');
+  await page.fill('#password', 'madoguchi-demo-2026');
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  expect(new URL(page.url()).pathname === '/staff/mfa', `the enrolment page (${page.url()})`);
+  await axe(page, 'second factor set-up');
+  const key = (await page.textContent('.secret-key')).replace(/\s+/g, '');
+  const step = Math.floor(Date.now() / 1000 / 30);
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', base32(key)).update(counter).digest();
+  const o = mac[19] & 0x0f;
+  const code = String((((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3]) % 1000000).padStart(6, '0');
+  await page.fill('#code', code);
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  expect((await page.locator('.recovery-codes li').count()) === 10, 'ten recovery codes are shown');
+  await axe(page, 'recovery codes');
+  await Promise.all([page.waitForLoadState('load'), page.click('a.button')]);
+  expect(new URL(page.url()).pathname.startsWith('/staff'), `signed in (${page.url()})`);
+  await context.close();
+  console.log('second-factor enrolment completed');
+}
+
 try {
+  if (provider) {
+    await cardJourney({ js: true });
+    await cardJourney({ js: false });
+  }
+  await enrolmentJourney();
   await dashboardJourney({ js: false });
   await dashboardJourney({ js: true });
   await journey({ js: true });

@@ -255,7 +255,7 @@ fn inbox_bench(
     let started = Instant::now();
     let (app, base, token) = server_rt.block_on(async {
         let app = madoguchi::app::build(config).await?;
-        madoguchi::demo::load(&app.platform.db).await?;
+        madoguchi::demo::load(&app.platform.db, &app.platform.keys).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         tokio::spawn(madoguchi::app::serve(app.clone(), listener, std::future::pending()));

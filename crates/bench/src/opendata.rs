@@ -208,7 +208,7 @@ pub fn run(
     let seeded = Instant::now();
     let (base, publisher_names) = server_rt.block_on(async {
         let app = madoguchi::app::build(config).await?;
-        madoguchi::demo::load(&app.platform.db).await?;
+        madoguchi::demo::load(&app.platform.db, &app.platform.keys).await?;
         let db = &app.platform.db;
         // Publishers under the demo's local governments, and groups.
         let mut publishers = Vec::new();

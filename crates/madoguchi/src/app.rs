@@ -163,7 +163,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
 /// Loads the demo data: organisations, procedures, accounts (see [`crate::demo`]),
 /// then the demo open-data catalogue and the platform's own published datasets.
 pub async fn load_demo(app: &App) -> anyhow::Result<crate::demo::Loaded> {
-    let loaded = crate::demo::load(&app.platform.db).await?;
+    let loaded = crate::demo::load(&app.platform.db, &app.platform.keys).await?;
     opendata::service::demo::load(&app.opendata).await?;
     opendata::service::publishing::run(&app.opendata).await?;
     Ok(loaded)

@@ -97,6 +97,11 @@ enum Command {
         #[command(subcommand)]
         what: StaffWhat,
     },
+    /// Sign-in with the My Number card and gBizID.
+    Identity {
+        #[command(subcommand)]
+        what: IdentityWhat,
+    },
     /// API tokens for machines (the open-data catalogue's CKAN API).
     Token {
         #[command(subcommand)]
@@ -199,6 +204,26 @@ enum StaffWhat {
         email: String,
         #[command(flatten)]
         data: DataArgs,
+    },
+    /// Removes a staff member's second factor (a lost phone) and ends their
+    /// sessions: the next sign-in sets up a new one.
+    ResetMfa {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum IdentityWhat {
+    /// Writes a new EC P-256 key for `private_key_jwt` (デジタル認証アプリ) as
+    /// PKCS#8 PEM (readable by its owner only) and prints its public JWK, to
+    /// register with the service. Keep the file outside the data directory.
+    Keygen {
+        /// The key file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -715,6 +740,15 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Staff { what } => staff_command(what).await,
+        Command::Identity {
+            what: IdentityWhat::Keygen { out },
+        } => {
+            let pem = identity::jose::ClientKey::generate_pem()?;
+            let key = identity::jose::ClientKey::from_pkcs8(pem.as_bytes())?;
+            write_private(&out, pem.as_bytes())?;
+            println!("{}", serde_json::to_string_pretty(&key.public_jwk())?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Token {
             what:
                 TokenWhat::Create {
@@ -870,7 +904,8 @@ async fn staff_command(what: StaffWhat) -> anyhow::Result<ExitCode> {
         | StaffWhat::Disable { data, .. }
         | StaffWhat::Enable { data, .. }
         | StaffWhat::SetRole { data, .. }
-        | StaffWhat::Reset { data, .. } => data,
+        | StaffWhat::Reset { data, .. }
+        | StaffWhat::ResetMfa { data, .. } => data,
     };
     let config = load_config(data, None)?;
     let db = crate::app::open_database(&config).await?;
@@ -981,6 +1016,19 @@ async fn staff_command(what: StaffWhat) -> anyhow::Result<ExitCode> {
                 Err(StaffError::Store(e)) => Err(e.into()),
             }
         }
+        StaffWhat::ResetMfa { email, .. } => {
+            match platform::second_factor::reset(&db, &email).await {
+                Ok(id) => {
+                    audit_staff(&db, id, "staff.mfa_reset", serde_json::json!({})).await?;
+                    println!(
+                        "{email}: second factor removed and sessions ended; the next sign-in sets up a new one"
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(StaffError::Unknown) => unknown(&email),
+                Err(StaffError::Store(e)) => Err(e.into()),
+            }
+        }
         StaffWhat::Reset { email, .. } => match accounts::reset_staff_password(&db, &email).await {
             Ok((id, password)) => {
                 audit_staff(&db, id, "staff.password_reset", serde_json::json!({})).await?;
@@ -998,6 +1046,10 @@ async fn staff_command(what: StaffWhat) -> anyhow::Result<ExitCode> {
 
 fn print_accounts(loaded: &crate::demo::Loaded) {
     println!("demo accounts (password for all: {}):", loaded.password);
+    println!(
+        "  staff sign in with two factors: add the key {} to an authenticator app (TOTP, 30 s, 6 digits)",
+        loaded.totp_key
+    );
     for a in &loaded.accounts {
         println!("  {:<9} {:<34} {}", a.kind, a.email, a.detail);
     }
@@ -1068,4 +1120,22 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<ExitCode> {
     tracing::info!("stopped");
     outcome?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a new file only its owner can read (a private key); refuses to
+/// overwrite one.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+    file.write_all(bytes)?;
+    Ok(())
 }

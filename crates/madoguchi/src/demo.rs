@@ -154,15 +154,25 @@ pub struct Account {
     pub detail: String,
 }
 
+/// The second-factor key every demo staff account is enrolled with
+/// (base32, RFC 6238): type it into an authenticator app to sign in as demo
+/// staff. Printed at start with the demo password; a real installation's
+/// staff enrol their own at their first sign-in.
+pub const DEMO_TOTP_KEY: &str = "MADOGUCHIDEMOSTAFFTOTPKEYJAPANXX";
+
 /// What loading the demo produced.
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub password: String,
+    /// The demo staff's second-factor key ([`DEMO_TOTP_KEY`]).
+    pub totp_key: String,
     pub accounts: Vec<Account>,
 }
 
 /// Loads the demo data into `db` (idempotent).
-pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
+pub async fn load(db: &Db, keys: &platform::crypto::Keys) -> anyhow::Result<Loaded> {
+    let totp_secret = platform::totp::from_base32(DEMO_TOTP_KEY)
+        .ok_or_else(|| anyhow::anyhow!("the demo TOTP key is not base32"))?;
     let people: People = toml::from_str(&file("people.toml").map_err(anyhow::Error::msg)?)?;
     for o in &people.organisations {
         let org = match orgs::organisation_by_code(db, &o.code).await? {
@@ -311,7 +321,7 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
             .fetch_optional(db.pool())
             .await?;
         if exists.is_none() {
-            accounts::insert_staff(
+            let staff = accounts::insert_staff(
                 db,
                 NewStaff {
                     organisation_id: org.id,
@@ -323,6 +333,7 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
                 },
             )
             .await?;
+            platform::second_factor::enrol_with(db, keys, staff.id, &totp_secret).await?;
         }
         out.push(Account {
             kind: "staff",
@@ -346,6 +357,7 @@ pub async fn load(db: &Db) -> anyhow::Result<Loaded> {
     }
     Ok(Loaded {
         password,
+        totp_key: DEMO_TOTP_KEY.to_string(),
         accounts: out,
     })
 }

@@ -486,7 +486,7 @@ async fn only_those_who_handle_applications_open_them() {
                 platform::accounts::Role::OrgAdmin,
             ),
         ] {
-            platform::accounts::insert_staff(
+            let added = platform::accounts::insert_staff(
                 db,
                 platform::accounts::NewStaff {
                     organisation_id: org,
@@ -499,6 +499,11 @@ async fn only_those_who_handle_applications_open_them() {
             )
             .await
             .unwrap();
+            // Enrolled in the second factor with the demo staff's key.
+            let secret = platform::totp::from_base32(common::DEMO_TOTP_KEY).unwrap();
+            platform::second_factor::enrol_with(db, &t.app.platform.keys, added.id, &secret)
+                .await
+                .unwrap();
             let mut c = t.client();
             c.api_sign_in(email, "とても長いパスワードです", "staff")
                 .await;
@@ -575,11 +580,12 @@ async fn staff_pages_answer_only_the_office_network_when_it_is_set() {
             )
             .await;
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text());
+        let secret = platform::totp::from_base32(common::DEMO_TOTP_KEY).unwrap();
         let res = api
             .send_json(
                 Method::POST,
                 "/api/v1/session",
-                &json!({"email": "hs.staff@pref.mie.example.jp", "password": DEMO_PASSWORD, "principal": "staff"}),
+                &json!({"email": "hs.staff@pref.mie.example.jp", "password": DEMO_PASSWORD, "principal": "staff", "otp": common::totp_at(&secret, 0)}),
                 &inside,
             )
             .await;

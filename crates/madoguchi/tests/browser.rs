@@ -64,9 +64,16 @@ async fn the_resident_journey_passes_axe_in_headless_chromium() {
     if !browser_ready() {
         return;
     }
-    let t = TestApp::with_demo(Backend::Sqlite).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    // The real OpenID provider (npm oidc-provider) for the My Number card walk.
+    let op = common::oidc::Provider::start_for(&base);
+    let identity = op.config();
+    let t = TestApp::with_demo_config(Backend::Sqlite, move |c| c.identity = identity).await;
+    // A staff member who lost their phone: the walk sets the second factor up again.
+    platform::second_factor::reset(&t.app.platform.db, "welfare.staff@pref.mie.example.jp")
+        .await
+        .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(madoguchi::app::serve(t.app.clone(), listener, async {
         let _ = stopped.await;
@@ -76,6 +83,7 @@ async fn the_resident_journey_passes_axe_in_headless_chromium() {
         tokio::process::Command::new("node")
             .arg("walk.mjs")
             .arg(&base)
+            .arg(&op.base)
             .current_dir(browser_dir())
             .output(),
     )

@@ -235,6 +235,28 @@ async fn staff_sign_in(c: &mut common::Client, email: &str) -> String {
         )
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    // The second factor: the demo staff's current code.
+    let code_page = res.location();
+    assert!(code_page.starts_with("/staff/signin/code"), "{code_page}");
+    let mut res = None;
+    for code in common::totp_codes() {
+        let page = c.get(&code_page).await;
+        let next = form_urlencoded::parse(code_page.split_once('?').unwrap().1.as_bytes())
+            .find(|(k, _)| k == "next")
+            .map(|(_, v)| v.into_owned())
+            .unwrap();
+        let done = c
+            .post_form(
+                "/staff/signin/code",
+                &[("_csrf", &page.csrf()), ("code", &code), ("next", &next)],
+            )
+            .await;
+        if done.status == StatusCode::SEE_OTHER {
+            res = Some(done);
+            break;
+        }
+    }
+    let res = res.expect("the code is taken");
     let first = res.location();
     let res = c.get(&first).await;
     if res.status == StatusCode::SEE_OTHER {

@@ -42,6 +42,152 @@ fn last_line(s: &str) -> String {
 }
 
 #[tokio::test]
+async fn the_second_factor_is_required_good_once_and_counted_with_passwords() {
+    for backend in backends() {
+        let t = TestApp::with_demo(backend).await;
+        let email = "hs.reviewer@pref.mie.example.jp";
+        // A staff member whose phone was lost: the second factor is removed
+        // (sessions end), and the next sign-in sets up a new one.
+        let (ok, out) = staff(&t, &["reset-mfa", "--email", email]);
+        assert!(ok, "{out}");
+        let mut api = t.client();
+        let res = api
+            .post_json(
+                "/api/v1/session",
+                &serde_json::json!({"email": email, "password": common::DEMO_PASSWORD, "principal": "staff"}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        assert_eq!(res.json()["error"]["code"], "mfa_enrolment_required");
+        let mut c = t.client();
+        let res = c.page_sign_in(email, common::DEMO_PASSWORD, true).await;
+        assert!(
+            res.location().starts_with("/staff/mfa"),
+            "{}",
+            res.location()
+        );
+        let (secret, recovery) = enrol_with_codes(&mut c, "/staff").await;
+        assert_eq!(c.get("/staff").await.status, StatusCode::OK);
+
+        // The password alone opens nothing: the code page, and every staff page sends there.
+        let mut d = t.client();
+        let page = d.get("/staff/signin").await;
+        let res = d
+            .post_form(
+                "/staff/signin",
+                &[
+                    ("_csrf", &page.csrf()),
+                    ("email", email),
+                    ("password", common::DEMO_PASSWORD),
+                    ("next", "/staff"),
+                ],
+            )
+            .await;
+        assert_eq!(res.location(), "/staff/signin/code?next=%2Fstaff");
+        let res = d.get("/staff").await;
+        assert_eq!(res.location(), "/staff/signin/code?next=%2Fstaff");
+        assert_eq!(
+            d.get("/api/v1/staff/applications").await.json()["error"]["code"],
+            "second_factor_required"
+        );
+        // A code already used (the one enrolment took) is refused.
+        let page = d.get("/staff/signin/code?next=%2Fstaff").await;
+        let used = common::totp_at(&secret, 0);
+        let res = d
+            .post_form(
+                "/staff/signin/code",
+                &[("_csrf", &page.csrf()), ("code", &used), ("next", "/staff")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.text()
+                .contains("確認コードが違うか、すでに使われています"),
+            "{}",
+            res.text()
+        );
+        // A recovery code works, once.
+        let res = d
+            .post_form(
+                "/staff/signin/code",
+                &[
+                    ("_csrf", &page.csrf()),
+                    ("code", &recovery[0].to_uppercase()),
+                    ("next", "/staff"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+        assert_eq!(res.location(), "/staff");
+        assert_eq!(d.get("/staff").await.status, StatusCode::OK);
+        let res = api
+            .post_json(
+                "/api/v1/session",
+                &serde_json::json!({"email": email, "password": common::DEMO_PASSWORD, "principal": "staff", "otp": recovery[0]}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+        // The API without a code, or with a wrong one: refused; with the next code: a token.
+        let res = api
+            .post_json(
+                "/api/v1/session",
+                &serde_json::json!({"email": email, "password": common::DEMO_PASSWORD, "principal": "staff"}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+        let res = api
+            .post_json(
+                "/api/v1/session",
+                &serde_json::json!({"email": email, "password": common::DEMO_PASSWORD, "principal": "staff", "otp": common::totp_at(&secret, 1)}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+
+        // Wrong codes count against the same limit as wrong passwords.
+        let mut e = t.client();
+        let page = e.get("/staff/signin").await;
+        e.post_form(
+            "/staff/signin",
+            &[
+                ("_csrf", &page.csrf()),
+                ("email", email),
+                ("password", common::DEMO_PASSWORD),
+                ("next", "/staff"),
+            ],
+        )
+        .await;
+        let page = e.get("/staff/signin/code?next=%2Fstaff").await;
+        let mut statuses = Vec::new();
+        for _ in 0..12 {
+            let res = e
+                .post_form(
+                    "/staff/signin/code",
+                    &[
+                        ("_csrf", &page.csrf()),
+                        ("code", "999999"),
+                        ("next", "/staff"),
+                    ],
+                )
+                .await;
+            statuses.push(res.status.as_u16());
+        }
+        assert!(
+            statuses.contains(&422) && statuses.last() == Some(&429),
+            "{statuses:?}"
+        );
+
+        let failed: i64 = sqlx::query_scalar(
+            "select count(*) from audit_log where action = 'staff.second_factor_failed'",
+        )
+        .fetch_one(t.app.platform.db.pool())
+        .await
+        .unwrap();
+        assert!(failed >= 3, "{failed}");
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn a_staff_member_is_added_chooses_a_password_and_is_disabled() {
     for backend in backends() {
         let t = TestApp::with_demo(backend).await;
@@ -163,6 +309,13 @@ async fn a_staff_member_is_added_chooses_a_password_and_is_disabled() {
             .await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
         assert_eq!(res.location(), "/staff");
+        // Then the second factor is set up: nothing else is open until it is.
+        let res = c.get("/staff").await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
+        assert_eq!(res.location(), "/staff/mfa?next=%2Fstaff");
+        let res = c.get("/api/v1/staff/applications").await;
+        assert_eq!(res.json()["error"]["code"], "mfa_enrolment_required");
+        let secret = enrol(&mut c, "/staff").await;
         assert_eq!(c.get("/staff").await.status, StatusCode::OK);
         // The one-time password no longer signs in; the chosen one does.
         let mut other = t.client();
@@ -211,9 +364,7 @@ async fn a_staff_member_is_added_chooses_a_password_and_is_disabled() {
         assert!(ok, "{out}");
         let again = last_line(&out);
         let mut third = t.client();
-        third
-            .page_sign_in("new.staff@pref.mie.example.jp", &again, true)
-            .await;
+        sign_in_with_code(&mut third, "new.staff@pref.mie.example.jp", &again, &secret).await;
         assert!(
             third
                 .get("/staff")
@@ -236,6 +387,7 @@ async fn a_staff_member_is_added_chooses_a_password_and_is_disabled() {
             "staff.disabled",
             "staff.enabled",
             "staff.password_reset",
+            "staff.mfa_enrolled",
         ] {
             assert!(
                 actions.iter().any(|a| a == wanted),
@@ -245,4 +397,101 @@ async fn a_staff_member_is_added_chooses_a_password_and_is_disabled() {
         assert!(!actions.join(" ").contains(&one_time));
         t.finish().await;
     }
+}
+
+/// Sets up the second factor on the enrolment page the session was sent to:
+/// reads the setup key from the page as a person types it into an
+/// authenticator app, answers with its current code; returns the secret.
+async fn enrol(c: &mut common::Client, next: &str) -> Vec<u8> {
+    enrol_with_codes(c, next).await.0
+}
+
+/// [`enrol`], also returning the recovery codes shown.
+async fn enrol_with_codes(c: &mut common::Client, next: &str) -> (Vec<u8>, Vec<String>) {
+    let page = c
+        .get(&format!(
+            "/staff/mfa?next={}",
+            form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let text = page.text();
+    let marker = "class=\"secret-key\" lang=\"en\" translate=\"no\">";
+    let start = text.find(marker).expect("the setup key is shown") + marker.len();
+    let key = &text[start..start + text[start..].find('<').unwrap()];
+    let secret = platform::totp::from_base32(key).expect("the setup key is base32");
+    assert_eq!(secret.len(), 20);
+    assert!(text.contains("otpauth://totp/"), "{text}");
+    // A wrong code first: refused at the field.
+    let res = c
+        .post_form(
+            "/staff/mfa",
+            &[("_csrf", &page.csrf()), ("next", next), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().contains("href=\"#code\""), "{}", res.text());
+    let code = common::totp_at(&secret, 0);
+    let res = c
+        .post_form(
+            "/staff/mfa",
+            &[("_csrf", &page.csrf()), ("next", next), ("code", &code)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+    assert!(res.text().contains("回復コード"), "{}", res.text());
+    let codes: Vec<String> = res
+        .text()
+        .split("<li><code>")
+        .skip(1)
+        .map(|p| p[..p.find('<').unwrap()].to_string())
+        .collect();
+    assert_eq!(codes.len(), platform::totp::RECOVERY_CODES);
+    (secret, codes)
+}
+
+/// Signs in with a password and the current code of `secret` (the next
+/// step's if the current one was used a moment ago).
+async fn sign_in_with_code(
+    c: &mut common::Client,
+    email: &str,
+    password: &str,
+    secret: &[u8],
+) -> common::Res {
+    let page = c.get("/staff/signin").await;
+    let res = c
+        .post_form(
+            "/staff/signin",
+            &[
+                ("_csrf", &page.csrf()),
+                ("email", email),
+                ("password", password),
+                ("next", "/staff"),
+            ],
+        )
+        .await;
+    assert!(
+        res.location().starts_with("/staff/signin/code"),
+        "{}",
+        res.location()
+    );
+    let mut last = None;
+    for offset in [0, 1] {
+        let page = c.get(&res.location()).await;
+        let done = c
+            .post_form(
+                "/staff/signin/code",
+                &[
+                    ("_csrf", &page.csrf()),
+                    ("code", &common::totp_at(secret, offset)),
+                    ("next", "/staff"),
+                ],
+            )
+            .await;
+        if done.status == StatusCode::SEE_OTHER {
+            return done;
+        }
+        last = Some(done);
+    }
+    panic!("the code was refused: {}", last.unwrap().text());
 }

@@ -121,10 +121,7 @@ pub async fn viewer_organisation(
         return Some(actor.organisation_id);
     }
     let session = ctx?.session.as_ref()?;
-    match &session.account {
-        Some(platform::session::Account::Staff(s)) => Some(s.organisation_id),
-        _ => None,
-    }
+    session.staff_ready().map(|s| s.organisation_id)
 }
 
 async fn download_bare(

@@ -21,14 +21,10 @@ pub fn dx_office(staff: &Staff) -> Result<(), AppError> {
 
 /// The signed-in DX office staff member of `organisation_id`, if the visitor is one.
 pub fn dx_staff_of(req: &RequestContext, organisation_id: i64) -> Option<&Staff> {
-    match req.session.as_ref()?.account.as_ref()? {
-        platform::session::Account::Staff(s)
-            if s.organisation_id == organisation_id && dx_office(s).is_ok() =>
-        {
-            Some(s)
-        }
-        _ => None,
-    }
+    req.session
+        .as_ref()?
+        .staff_ready()
+        .filter(|s| s.organisation_id == organisation_id && dx_office(s).is_ok())
 }
 
 /// `?fy=2023`: the fiscal year a plan's figures are shown for.

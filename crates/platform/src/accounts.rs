@@ -476,7 +476,7 @@ pub async fn add_staff(
 }
 
 /// Ends every session of staff member `id` (in the caller's transaction).
-async fn end_staff_sessions(tx: &mut crate::db::WriteTx, id: i64) -> StoreResult<()> {
+pub(crate) async fn end_staff_sessions(tx: &mut crate::db::WriteTx, id: i64) -> StoreResult<()> {
     sqlx::query("delete from sessions where principal = 'staff' and principal_id = $1")
         .bind(id)
         .execute(&mut **tx)
@@ -484,7 +484,7 @@ async fn end_staff_sessions(tx: &mut crate::db::WriteTx, id: i64) -> StoreResult
     Ok(())
 }
 
-async fn staff_id_by_email(db: &Db, email: &str) -> Result<i64, StaffError> {
+pub(crate) async fn staff_id_by_email(db: &Db, email: &str) -> Result<i64, StaffError> {
     let email = normalize_email(email).ok_or(StaffError::Unknown)?;
     sqlx::query_scalar("select id from staff where email = $1")
         .bind(email)

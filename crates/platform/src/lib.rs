@@ -31,7 +31,9 @@ pub mod lease;
 pub mod metrics;
 pub mod orgs;
 pub mod ratelimit;
+pub mod second_factor;
 pub mod session;
+pub mod totp;
 pub mod web;
 
 use std::ops::Deref;
@@ -77,6 +79,12 @@ pub const MIGRATIONS: &[db::MigrationSource] = &[
         description: "session identity",
         sqlite: include_str!("../migrations/sqlite/2026120804_session_identity.sql"),
         postgres: include_str!("../migrations/postgres/2026120804_session_identity.sql"),
+    },
+    db::MigrationSource {
+        version: 2026120807,
+        description: "second factor",
+        sqlite: include_str!("../migrations/sqlite/2026120807_second_factor.sql"),
+        postgres: include_str!("../migrations/postgres/2026120807_second_factor.sql"),
     },
 ];
 

@@ -83,6 +83,25 @@ pub struct Session {
     pub must_change_password: bool,
     /// How the person signed in (a session from before this was recorded: none).
     pub identity: Option<crate::identity::Verified>,
+    /// A staff session whose password was right but which still owes its
+    /// second factor: `code` or `enrol` (`crate::second_factor`).
+    pub second_factor: Option<String>,
+}
+
+impl Session {
+    /// The staff member, once nothing is owed (no one-time password to
+    /// change, no second factor to give): what pages outside the
+    /// [`CurrentStaff`](crate::web::CurrentStaff) guard must use.
+    pub fn staff_ready(&self) -> Option<&crate::accounts::Staff> {
+        match &self.account {
+            Some(Account::Staff(s))
+                if !self.must_change_password && self.second_factor.is_none() =>
+            {
+                Some(s)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The account a session belongs to.
@@ -109,6 +128,7 @@ struct SessionRow {
     #[sqlx(try_from = "DbBool")]
     must_change_password: bool,
     identity: Option<String>,
+    second_factor: Option<String>,
 }
 
 /// Starts a session signed in with a password and returns its token (shown
@@ -124,13 +144,25 @@ pub async fn create_identified(
     kind: SessionKind,
     identity: &crate::identity::Verified,
 ) -> StoreResult<String> {
+    create_owing(db, principal, kind, identity, None).await
+}
+
+/// Starts a session that still owes `second_factor` (a staff member's
+/// password was right; the code, or enrolment, comes next).
+pub async fn create_owing(
+    db: &Db,
+    principal: Principal,
+    kind: SessionKind,
+    identity: &crate::identity::Verified,
+    second_factor: Option<&str>,
+) -> StoreResult<String> {
     let token = crypto::random_token();
     let now = Timestamp::now();
     let (principal_kind, principal_id) = principal.parts();
     let mut tx = db.begin().await?;
     sqlx::query(
-        "insert into sessions (token_hash, principal, principal_id, kind, created_at, expires_at, last_seen_at, identity) \
-         values ($1, $2, $3, $4, $5, $6, $5, $7)",
+        "insert into sessions (token_hash, principal, principal_id, kind, created_at, expires_at, last_seen_at, identity, \
+         second_factor) values ($1, $2, $3, $4, $5, $6, $5, $7, $8)",
     )
     .bind(crypto::sha256_hex(&token))
     .bind(principal_kind)
@@ -139,6 +171,7 @@ pub async fn create_identified(
     .bind(now)
     .bind(now.plus(principal.idle()))
     .bind(serde_json::to_string(identity).ok())
+    .bind(second_factor)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -156,7 +189,7 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<Session>> {
         "select s.principal, s.principal_id, s.kind, s.created_at, s.expires_at, s.last_seen_at, \
          coalesce(r.email, st.email) as email, coalesce(r.display_name, st.name) as name, r.locale, \
          st.organisation_id, st.section_id, st.roles, \
-         coalesce(st.must_change_password, $3) as must_change_password, s.identity \
+         coalesce(st.must_change_password, $3) as must_change_password, s.identity, s.second_factor \
          from sessions s \
          left join residents r on s.principal = 'resident' and r.id = s.principal_id and r.disabled = $2 \
          left join staff st on s.principal = 'staff' and st.id = s.principal_id and st.disabled = $2 \
@@ -182,6 +215,7 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<Session>> {
         roles,
         must_change_password,
         identity,
+        second_factor,
     }) = row
     else {
         return Ok(None);
@@ -242,6 +276,7 @@ pub async fn lookup(db: &Db, token: &str) -> StoreResult<Option<Session>> {
         kind,
         must_change_password,
         identity: identity.and_then(|i| serde_json::from_str(&i).ok()),
+        second_factor,
     }))
 }
 

@@ -357,7 +357,10 @@ impl ProcedureInput {
                 bad("life_events", format!("unknown life event {e:?}"));
             }
         }
-        if platform::identity::Requirement::parse(&self.identity).is_none() {
+        // Empty is the default (an account), as a ProcedureInput built in code has it.
+        if !self.identity.is_empty()
+            && platform::identity::Requirement::parse(&self.identity).is_none()
+        {
             bad(
                 "identity",
                 format!(

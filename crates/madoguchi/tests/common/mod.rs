@@ -442,34 +442,102 @@ impl Client {
         .await
     }
 
-    /// Signs in through the API and keeps the bearer token.
+    /// Signs in through the API and keeps the bearer token. Staff give the
+    /// demo staff's second factor ([`totp_codes`]).
     pub async fn api_sign_in(&mut self, email: &str, password: &str, principal: &str) {
-        let res = self
-            .post_json(
-                "/api/v1/session",
-                &serde_json::json!({"email": email, "password": password, "principal": principal}),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
-        self.bearer = Some(res.json()["token"].as_str().unwrap().to_string());
+        let mut last = None;
+        for otp in totp_codes() {
+            let res = self
+                .post_json(
+                    "/api/v1/session",
+                    &serde_json::json!({"email": email, "password": password, "principal": principal, "otp": otp}),
+                )
+                .await;
+            if res.status == StatusCode::CREATED {
+                self.bearer = Some(res.json()["token"].as_str().unwrap().to_string());
+                return;
+            }
+            // A code used already (the same account signed in a moment ago): the next one.
+            if principal != "staff" || res.status != StatusCode::UNAUTHORIZED {
+                panic!("{}: {}", res.status, res.text());
+            }
+            last = Some(res);
+        }
+        panic!("staff sign-in refused: {:?}", last.map(|r| r.text()));
     }
 
-    /// Signs in through the sign-in page (cookie session).
+    /// Signs in through the sign-in page (cookie session). Staff then give
+    /// the demo staff's second factor on the code page; the answer returned
+    /// is the last one (the redirect to where the sign-in goes, or the page
+    /// that refused it, or the enrolment page for a staff member not enrolled).
     pub async fn page_sign_in(&mut self, email: &str, password: &str, staff: bool) -> Res {
         let path = if staff { "/staff/signin" } else { "/signin" };
         let page = self.get(path).await;
         let csrf = page.csrf();
-        self.post_form(
-            path,
-            &[
-                ("_csrf", &csrf),
-                ("email", email),
-                ("password", password),
-                ("next", "/"),
-            ],
-        )
-        .await
+        let res = self
+            .post_form(
+                path,
+                &[
+                    ("_csrf", &csrf),
+                    ("email", email),
+                    ("password", password),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        if !staff || !res.location().starts_with("/staff/signin/code") {
+            return res;
+        }
+        let to = res.location();
+        let mut last = res;
+        for code in totp_codes() {
+            let page = self.get(&to).await;
+            last = self
+                .post_form(
+                    "/staff/signin/code",
+                    &[("_csrf", &page.csrf()), ("code", &code), ("next", "/")],
+                )
+                .await;
+            if last.status != StatusCode::UNPROCESSABLE_ENTITY {
+                return last;
+            }
+        }
+        last
     }
+}
+
+/// The demo staff's second-factor key (printed by `serve --demo`).
+pub const DEMO_TOTP_KEY: &str = madoguchi::demo::DEMO_TOTP_KEY;
+
+/// The code of `secret` at now's step plus `offset`.
+pub fn totp_at(secret: &[u8], offset: i64) -> String {
+    let step = platform::totp::step_of(chrono::Utc::now().timestamp()) + offset;
+    platform::totp::code(secret, step)
+}
+
+/// Codes of the demo staff's key to try, in order: now's, the next step's,
+/// the previous step's (a code is good once, and a test may sign the same
+/// account in more than once within 30 s), then, if all three were used,
+/// now's again after the next step begins.
+pub fn totp_codes() -> impl Iterator<Item = String> {
+    let secret = platform::totp::from_base32(DEMO_TOTP_KEY).unwrap();
+    let mut n = 0;
+    std::iter::from_fn(move || {
+        n += 1;
+        match n {
+            1 => Some(totp_at(&secret, 0)),
+            2 => Some(totp_at(&secret, 1)),
+            3 => Some(totp_at(&secret, -1)),
+            4..=5 => {
+                let now = chrono::Utc::now().timestamp();
+                let wait =
+                    platform::totp::STEP_SECS - now.rem_euclid(platform::totp::STEP_SECS) + 1;
+                std::thread::sleep(std::time::Duration::from_secs(wait as u64));
+                Some(totp_at(&secret, 1))
+            }
+            _ => None,
+        }
+    })
 }
 
 pub const DEMO_PASSWORD: &str = "madoguchi-demo-2026";

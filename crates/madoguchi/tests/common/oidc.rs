@@ -23,10 +23,18 @@ pub struct Provider {
     pub base: String,
     /// Holds the client's private key and the provider's configuration.
     dir: std::path::PathBuf,
+    /// Where redirect URIs point (madoguchi's origin as the browser sees it).
+    origin: String,
 }
 
 impl Provider {
     pub fn start() -> Provider {
+        Provider::start_for(ORIGIN)
+    }
+
+    /// A provider whose clients' redirect URIs are at `origin` (a real
+    /// browser's walk against a listening server).
+    pub fn start_for(origin: &str) -> Provider {
         let script = repo_root().join("tests/oidc/provider.mjs");
         assert!(
             repo_root()
@@ -42,13 +50,13 @@ impl Provider {
         let config = serde_json::json!({
             "mynumber": {
                 "client_id": CARD_CLIENT,
-                "redirect_uris": [format!("{ORIGIN}/auth/callback/mynumber")],
+                "redirect_uris": [format!("{origin}/auth/callback/mynumber")],
                 "jwks": {"keys": [key.public_jwk()]},
             },
             "gbizid": {
                 "client_id": GBIZ_CLIENT,
                 "client_secret": GBIZ_SECRET,
-                "redirect_uris": [format!("{ORIGIN}/auth/callback/gbizid")],
+                "redirect_uris": [format!("{origin}/auth/callback/gbizid")],
             },
         });
         let config_file = dir.join("provider.json");
@@ -70,7 +78,12 @@ impl Provider {
             .strip_prefix("listening ")
             .unwrap_or_else(|| panic!("the test OpenID provider did not start: {line:?}"))
             .to_string();
-        Provider { child, base, dir }
+        Provider {
+            child,
+            base,
+            dir,
+            origin: origin.to_string(),
+        }
     }
 
     pub fn card_issuer(&self) -> String {
@@ -90,7 +103,7 @@ impl Provider {
                 client_id: CARD_CLIENT.into(),
                 client_secret: None,
                 private_key_file: Some(self.dir.join("client-key.pem")),
-                redirect_uri: Some(format!("{ORIGIN}/auth/callback/mynumber")),
+                redirect_uri: Some(format!("{}/auth/callback/mynumber", self.origin)),
                 required_acr: vec!["aal3".into()],
                 scopes: None,
                 corporate_number_claim: None,
@@ -101,7 +114,7 @@ impl Provider {
                 client_id: GBIZ_CLIENT.into(),
                 client_secret: Some(Secret::new(GBIZ_SECRET)),
                 private_key_file: None,
-                redirect_uri: Some(format!("{ORIGIN}/auth/callback/gbizid")),
+                redirect_uri: Some(format!("{}/auth/callback/gbizid", self.origin)),
                 required_acr: Vec::new(),
                 scopes: None,
                 corporate_number_claim: None,

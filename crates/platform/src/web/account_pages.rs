@@ -16,6 +16,7 @@ use crate::accounts::{self, SignUpError};
 use crate::audit::{self, Actor};
 use crate::crypto;
 use crate::ratelimit::Shared;
+use crate::second_factor;
 use crate::session::{self, Principal, SessionKind};
 use crate::web::context::{CurrentStaff, RequestContext};
 use crate::web::cookies::{self, Cookie};
@@ -40,6 +41,8 @@ pub fn router() -> Router<Platform> {
         )
         .route("/staff/signout", post(signout))
         .route("/staff/password", get(password_page).post(password_submit))
+        .route("/staff/signin/code", get(code_page).post(code_submit))
+        .route("/staff/mfa", get(mfa_page).post(mfa_submit))
         .route("/api/v1/session", post(api_signin).delete(api_signout))
         .route("/api/v1/residents", post(api_signup))
 }
@@ -224,18 +227,39 @@ fn account_key(email: &str) -> String {
 /// Checks the rate limits, which hold across every node (the counters are in
 /// the database); counts the attempt.
 async fn limit(platform: &Platform, req: &RequestContext, email: &str) -> Result<(), AppError> {
-    let account_key = account_key(email);
-    let client_key = format!("signin:client:{}", req.client_ip);
+    check_limit(platform, req, email).await?;
+    count_attempt(platform, req, email).await
+}
+
+/// Refuses when either limit is reached, without counting this attempt.
+async fn check_limit(
+    platform: &Platform,
+    req: &RequestContext,
+    email: &str,
+) -> Result<(), AppError> {
     let db = &platform.db;
-    if !Shared::allowed(db, &account_key, MAX_PER_ACCOUNT, WINDOW).await?
-        || !Shared::allowed(db, &client_key, MAX_PER_CLIENT, WINDOW).await?
+    if !Shared::allowed(db, &account_key(email), MAX_PER_ACCOUNT, WINDOW).await?
+        || !Shared::allowed(db, &client_key(req), MAX_PER_CLIENT, WINDOW).await?
     {
         tracing::warn!(client = %req.client_ip, "sign-in rate limit reached");
         return Err(AppError::TooManyRequests);
     }
-    Shared::hit(db, &account_key, WINDOW).await?;
-    Shared::hit(db, &client_key, WINDOW).await?;
     Ok(())
+}
+
+/// Counts an attempt against both limits.
+async fn count_attempt(
+    platform: &Platform,
+    req: &RequestContext,
+    email: &str,
+) -> Result<(), AppError> {
+    Shared::hit(&platform.db, &account_key(email), WINDOW).await?;
+    Shared::hit(&platform.db, &client_key(req), WINDOW).await?;
+    Ok(())
+}
+
+fn client_key(req: &RequestContext) -> String {
+    format!("signin:client:{}", req.client_ip)
 }
 
 fn session_cookie(platform: &Platform, token: &str) -> Result<HeaderValue, AppError> {
@@ -330,6 +354,36 @@ async fn sign_in_form(
                 .await?
                 .map(|r| Principal::Resident(r.id))
         };
+        if let Some(Principal::Staff(id)) = principal {
+            // The password was right; the second factor comes next (or its
+            // enrolment). The session owes it until then.
+            let owes = if second_factor::enrolled(&platform.db, &platform.keys, id).await? {
+                second_factor::OWES_CODE
+            } else {
+                second_factor::OWES_ENROLMENT
+            };
+            if let Some(old) = &req.session {
+                session::revoke(&platform.db, &old.token_hash).await?;
+            }
+            let token = session::create_owing(
+                &platform.db,
+                Principal::Staff(id),
+                SessionKind::Browser,
+                &crate::identity::Verified::password(),
+                Some(owes),
+            )
+            .await?;
+            let page = if owes == second_factor::OWES_CODE {
+                "/staff/signin/code"
+            } else {
+                "/staff/mfa"
+            };
+            let mut res =
+                Redirect::to(&format!("{page}?next={}", encode_component(&next))).into_response();
+            res.headers_mut()
+                .append(header::SET_COOKIE, session_cookie(&platform, &token)?);
+            return Ok(res);
+        }
         if let Some(principal) = principal {
             Shared::clear(&platform.db, &account_key(&email)).await?;
             record(
@@ -521,6 +575,9 @@ struct ApiSignin {
     /// `resident` (default) or `staff`.
     #[serde(default)]
     principal: Option<String>,
+    /// Staff: the authenticator's current code (or a recovery code).
+    #[serde(default)]
+    otp: Option<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -569,6 +626,23 @@ async fn api_signin(
         .await?;
         return Err(AppError::Unauthorized);
     };
+    if let Principal::Staff(id) = principal {
+        // Staff sign in with two factors; a staff member not yet enrolled
+        // enrols in the browser first.
+        if !second_factor::enrolled(&platform.db, &platform.keys, id).await? {
+            return Err(AppError::Forbidden {
+                code: "mfa_enrolment_required",
+            });
+        }
+        let typed = body.otp.as_deref().unwrap_or("");
+        let verdict =
+            second_factor::verify(&platform.db, &platform.keys, id, typed, unix_now()).await?;
+        if verdict == second_factor::Verdict::Refused {
+            count_attempt(&platform, &req, &body.email).await?;
+            record_second_factor_failed(&platform, &req, id).await?;
+            return Err(AppError::Unauthorized);
+        }
+    }
     Shared::clear(&platform.db, &account_key(&body.email)).await?;
     record(
         &platform,
@@ -642,4 +716,248 @@ async fn api_signup(
             })
         }
     }
+}
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// The staff member whose session owes `owes`, and the session.
+fn owing_staff<'a>(req: &'a RequestContext, owes: &str) -> Option<(i64, &'a session::Session)> {
+    let s = req.session.as_ref()?;
+    match s.principal {
+        Principal::Staff(id) if s.second_factor.as_deref() == Some(owes) => Some((id, s)),
+        _ => None,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/code.html")]
+struct CodePage {
+    ctx: PageCtx,
+    errors: Errors,
+    next: String,
+}
+
+async fn code_page(
+    ctx: PageCtx,
+    req: RequestContext,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, AppError> {
+    let next = safe_next(q.next.as_deref(), "/staff/start");
+    if owing_staff(&req, second_factor::OWES_CODE).is_none() {
+        return Ok(
+            Redirect::to(&format!("/staff/signin?next={}", encode_component(&next)))
+                .into_response(),
+        );
+    }
+    render(&CodePage {
+        ctx,
+        errors: Errors::new(),
+        next,
+    })
+}
+
+/// A wrong second factor: audited, and counted against the same rate limit
+/// as a wrong password (by the caller).
+async fn record_second_factor_failed(
+    platform: &Platform,
+    req: &RequestContext,
+    staff_id: i64,
+) -> Result<(), AppError> {
+    record(
+        platform,
+        Principal::Staff(staff_id),
+        "second_factor_failed",
+        serde_json::json!({"client": req.client_ip}),
+    )
+    .await
+}
+
+async fn code_submit(
+    State(platform): State<Platform>,
+    req: RequestContext,
+    ctx: PageCtx,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let next = safe_next(form.get("next"), "/staff/start");
+    let Some((id, owing)) = owing_staff(&req, second_factor::OWES_CODE) else {
+        return Ok(
+            Redirect::to(&format!("/staff/signin?next={}", encode_component(&next)))
+                .into_response(),
+        );
+    };
+    let email = match &owing.account {
+        Some(session::Account::Staff(s)) => s.email.clone(),
+        _ => return Err(AppError::Unauthorized),
+    };
+    // A wrong code counts against the same limit as a wrong password.
+    check_limit(&platform, &req, &email).await?;
+    let verdict = second_factor::verify(
+        &platform.db,
+        &platform.keys,
+        id,
+        form.text("code"),
+        unix_now(),
+    )
+    .await?;
+    if verdict == second_factor::Verdict::Refused {
+        count_attempt(&platform, &req, &email).await?;
+        record_second_factor_failed(&platform, &req, id).await?;
+        let mut errors = Errors::new();
+        errors.add(
+            "code",
+            "account.error.code_wrong",
+            ctx.t("account.error.code_wrong"),
+        );
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &CodePage { ctx, errors, next },
+        );
+    }
+    Shared::clear(&platform.db, &account_key(&email)).await?;
+    record(
+        &platform,
+        Principal::Staff(id),
+        "signed_in",
+        serde_json::json!({"session": "browser", "client": req.client_ip, "recovery_code": verdict == second_factor::Verdict::Recovery}),
+    )
+    .await?;
+    // A new token now that both factors are in (the one that owed them ends).
+    start_browser_session(
+        &platform,
+        &req,
+        Principal::Staff(id),
+        &crate::identity::Verified::password(),
+        &next,
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "account/mfa.html")]
+struct MfaPage {
+    ctx: PageCtx,
+    errors: Errors,
+    next: String,
+    /// The secret, base32 in groups of four, to type into the app.
+    secret: String,
+    otpauth: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/recovery_codes.html")]
+struct RecoveryCodesPage {
+    ctx: PageCtx,
+    codes: Vec<String>,
+    next: String,
+}
+
+async fn mfa_form(
+    platform: &Platform,
+    ctx: PageCtx,
+    id: i64,
+    email: &str,
+    next: String,
+    errors: Errors,
+) -> Result<MfaPage, AppError> {
+    let secret = second_factor::pending_secret(&platform.db, &platform.keys, id).await?;
+    let b32 = crate::totp::base32(&secret);
+    let grouped = b32
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let issuer = platform.config.branding.site_name_en.clone();
+    Ok(MfaPage {
+        ctx,
+        errors,
+        next,
+        secret: grouped,
+        otpauth: crate::totp::otpauth_uri(&issuer, email, &secret),
+    })
+}
+
+fn staff_email(s: &session::Session) -> Result<String, AppError> {
+    match &s.account {
+        Some(session::Account::Staff(st)) => Ok(st.email.clone()),
+        _ => Err(AppError::Unauthorized),
+    }
+}
+
+async fn mfa_page(
+    State(platform): State<Platform>,
+    ctx: PageCtx,
+    req: RequestContext,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, AppError> {
+    let next = safe_next(q.next.as_deref(), "/staff/start");
+    let Some((id, owing)) = owing_staff(&req, second_factor::OWES_ENROLMENT) else {
+        return Ok(
+            Redirect::to(&format!("/staff/signin?next={}", encode_component(&next)))
+                .into_response(),
+        );
+    };
+    let email = staff_email(owing)?;
+    render(&mfa_form(&platform, ctx, id, &email, next, Errors::new()).await?)
+}
+
+async fn mfa_submit(
+    State(platform): State<Platform>,
+    req: RequestContext,
+    ctx: PageCtx,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let next = safe_next(form.get("next"), "/staff/start");
+    let Some((id, owing)) = owing_staff(&req, second_factor::OWES_ENROLMENT) else {
+        return Ok(
+            Redirect::to(&format!("/staff/signin?next={}", encode_component(&next)))
+                .into_response(),
+        );
+    };
+    let email = staff_email(owing)?;
+    check_limit(&platform, &req, &email).await?;
+    let Some(codes) = second_factor::finish_enrolment(
+        &platform.db,
+        &platform.keys,
+        id,
+        form.text("code"),
+        unix_now(),
+    )
+    .await?
+    else {
+        count_attempt(&platform, &req, &email).await?;
+        record_second_factor_failed(&platform, &req, id).await?;
+        let mut errors = Errors::new();
+        errors.add(
+            "code",
+            "account.error.code_wrong",
+            ctx.t("account.error.code_wrong"),
+        );
+        let page = mfa_form(&platform, ctx, id, &email, next, errors).await?;
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    Shared::clear(&platform.db, &account_key(&email)).await?;
+    record(
+        &platform,
+        Principal::Staff(id),
+        "mfa_enrolled",
+        serde_json::json!({"client": req.client_ip}),
+    )
+    .await?;
+    record(
+        &platform,
+        Principal::Staff(id),
+        "signed_in",
+        serde_json::json!({"session": "browser", "client": req.client_ip}),
+    )
+    .await?;
+    // A new token now that both factors are in; the recovery codes are shown once.
+    session::revoke(&platform.db, &owing.token_hash).await?;
+    let token = session::create(&platform.db, Principal::Staff(id), SessionKind::Browser).await?;
+    let mut res = render(&RecoveryCodesPage { ctx, codes, next })?;
+    res.headers_mut()
+        .append(header::SET_COOKIE, session_cookie(&platform, &token)?);
+    Ok(res)
 }

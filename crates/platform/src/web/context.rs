@@ -328,6 +328,24 @@ where
                 code: "password_change_required",
             });
         }
+        // The second factor is owed: nothing else until it is given (or enrolled).
+        match session.second_factor.as_deref() {
+            None => {}
+            // A first sign-in with a one-time password chooses the password
+            // first, then sets up the second factor.
+            Some(crate::second_factor::OWES_ENROLMENT)
+                if session.must_change_password && parts.uri.path() == "/staff/password" => {}
+            Some(crate::second_factor::OWES_ENROLMENT) => {
+                return Err(AppError::Forbidden {
+                    code: "mfa_enrolment_required",
+                });
+            }
+            Some(_) => {
+                return Err(AppError::Forbidden {
+                    code: "second_factor_required",
+                });
+            }
+        }
         Ok(CurrentStaff { staff, session })
     }
 }

@@ -117,6 +117,19 @@ pub async fn render_errors(State(platform): State<Platform>, req: Request, next:
         let next_param = encode_component(&path_and_query);
         return Redirect::to(&format!("/staff/password?next={next_param}")).into_response();
     }
+    if !is_api
+        && let AppError::Forbidden {
+            code: code @ ("second_factor_required" | "mfa_enrolment_required"),
+        } = &*error
+    {
+        let page = if *code == "mfa_enrolment_required" {
+            "/staff/mfa"
+        } else {
+            "/staff/signin/code"
+        };
+        let next_param = encode_component(&path_and_query);
+        return Redirect::to(&format!("{page}?next={next_param}")).into_response();
+    }
     if !is_api && matches!(&*error, AppError::Unauthorized) {
         let signin = if path.starts_with("/staff") {
             "/staff/signin"
