@@ -14,6 +14,30 @@ import { chromium } from 'playwright-core';
 const base = process.argv[2];
 // The OpenID provider playing デジタル認証アプリ (tests/oidc), when given.
 const provider = process.argv[3];
+// The directory where the test SMTP server (aiosmtpd) stores what it receives.
+const mailDir = process.argv[4];
+
+// The link in the newest e-mail to `to` (waits for it up to 15 s), decoded
+// from the message as a mail program would (base64 or quoted-printable body).
+async function mailedLink(to, path) {
+  for (let i = 0; i < 75; i++) {
+    const names = fs.readdirSync(mailDir).filter((n) => n.endsWith('.eml')).sort().reverse();
+    for (const n of names) {
+      const raw = fs.readFileSync(`${mailDir}/${n}`, 'utf8');
+      if (!raw.split('\r\n')[0].includes(to)) continue;
+      const [head, ...rest] = raw.split('\r\n\r\n');
+      let body = rest.join('\r\n\r\n');
+      if (/Content-Transfer-Encoding: base64/i.test(head)) body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+      else if (/Content-Transfer-Encoding: quoted-printable/i.test(head)) {
+        body = Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+      }
+      const m = body.match(new RegExp(`https?://[^\\s]*${path}\\?token=[A-Za-z0-9_-]+`));
+      if (m) return m[0];
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no e-mail with ${path} reached ${to}`);
+}
 if (!base) {
   console.error('usage: node walk.mjs BASE_URL [OPENID_PROVIDER_URL]');
   process.exit(2);
@@ -701,6 +725,10 @@ async function correctionJourney({ js }) {
     return json;
   }
   await api('POST', '/api/v1/residents', { email, password, display_name: '三重 直子' });
+  // The address is proved by the link mailed to it (through the real SMTP server).
+  const verify = await mailedLink(email, '/account/verify');
+  const opened = await fetch(verify, { redirect: 'manual' });
+  expect(opened.status === 303, `the mailed link proves the address (${opened.status})`);
   const { token } = await api('POST', '/api/v1/session', { email, password, principal: 'resident' });
   const procedures = (await api('GET', '/api/v1/procedures?online=true&limit=100')).items;
   const hs = procedures.find((p) => p.code === 'mie-hs-entrance').id;

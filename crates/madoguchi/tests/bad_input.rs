@@ -158,7 +158,7 @@ async fn residents_cannot_see_or_touch_each_others_applications() {
             &json!({"email": "eve@example.jp", "password": "eve's long password"}),
         )
         .await;
-    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(res.status, StatusCode::ACCEPTED);
     eve.api_sign_in("eve@example.jp", "eve's long password", "resident")
         .await;
     for (method, path, body) in [
@@ -310,7 +310,7 @@ async fn uploads_are_checked_by_content_and_size() {
             &json!({"email": "x@example.jp", "password": "a long password"}),
         )
         .await;
-    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(res.status, StatusCode::ACCEPTED);
     other
         .page_sign_in("x@example.jp", "a long password", false)
         .await;

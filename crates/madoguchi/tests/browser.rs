@@ -69,7 +69,24 @@ async fn the_resident_journey_passes_axe_in_headless_chromium() {
     // The real OpenID provider (npm oidc-provider) for the My Number card walk.
     let op = common::oidc::Provider::start_for(&base);
     let identity = op.config();
-    let t = TestApp::with_demo_config(Backend::Sqlite, move |c| c.identity = identity).await;
+    // A real SMTP server: the walk reads the link a new account is mailed.
+    let smtp = common::Smtp::start().expect("the SMTP server (required)");
+    let smtp_config = smtp.config();
+    let base_url = base.clone();
+    let t = TestApp::with_demo_config(Backend::Sqlite, move |c| {
+        c.identity = identity;
+        c.smtp = Some(smtp_config);
+        c.base_url = Some(base_url);
+    })
+    .await;
+    // The e-mails go out as `serve` sends them: the job runner, every 200 ms.
+    let jobs_app = t.app.clone();
+    let sender = tokio::spawn(async move {
+        loop {
+            let _ = jobs_app.jobs.drain(&jobs_app.platform.db).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
     // A staff member who lost their phone: the walk sets the second factor up again.
     platform::second_factor::reset(&t.app.platform.db, "welfare.staff@pref.mie.example.jp")
         .await
@@ -84,6 +101,7 @@ async fn the_resident_journey_passes_axe_in_headless_chromium() {
             .arg("walk.mjs")
             .arg(&base)
             .arg(&op.base)
+            .arg(&smtp.dir)
             .current_dir(browser_dir())
             .output(),
     )
@@ -92,6 +110,7 @@ async fn the_resident_journey_passes_axe_in_headless_chromium() {
     .expect("node runs");
     let _ = stop.send(());
     let _ = server.await;
+    sender.abort();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");

@@ -178,8 +178,20 @@ async fn a_resident_signs_in_with_the_my_number_card_and_applies_for_a_procedure
             res.location()
         );
 
-        // It submits (the JSON API with the browser session).
+        // It submits (the JSON API with the browser session), once the
+        // address is proved: the card says who the person is, not whose address it is.
         let csrf = c.get("/applications").await.csrf();
+        let res = c
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/procedures/{id}/applications"),
+                &common::procs::submission(2),
+                &[("idempotency-key", "card-2"), ("x-csrf-token", &csrf)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text());
+        assert_eq!(res.json()["error"]["code"], "email_unverified");
+        t.verify_email("card.user@example.jp").await;
         let res = c
             .send_json(
                 Method::POST,

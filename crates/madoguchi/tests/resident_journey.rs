@@ -54,7 +54,10 @@ async fn the_resident_journey_through_the_api() {
 
         // Sign up, then sign in for a token.
         let res = api.post_json("/api/v1/residents", &json!({"email": "hanako@example.jp", "password": "とても長いパスワード", "display_name": "三重 花子"})).await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+        assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.text());
+        assert_eq!(res.json()["status"], "verification_sent");
+        // The address is proved by the link mailed to it.
+        t.verify_email("hanako@example.jp").await;
         api.api_sign_in("hanako@example.jp", "とても長いパスワード", "resident")
             .await;
 
@@ -310,6 +313,18 @@ async fn the_resident_journey_through_the_pages() {
                 ],
             )
             .await;
+        // The same answer whatever the address: check your e-mail; the link
+        // in it signs in and goes straight on into the form.
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text());
+        assert!(
+            res.text().contains("メールを確認してください"),
+            "{}",
+            res.text()
+        );
+        let link = t
+            .mailed_link("account.verify_email", "jiro@example.jp")
+            .await;
+        let res = web.get(&link).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
         assert_eq!(res.location(), format!("/procedures/{hs}/apply"));
 

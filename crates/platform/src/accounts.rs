@@ -254,7 +254,7 @@ pub async fn sign_up_resident(
             return Err(SignUpError::EmailTaken);
         }
     };
-    insert_resident(db, &email, Some(&hash), display_name.trim())
+    insert(db, &email, Some(&hash), display_name.trim(), false)
         .await
         .map_err(|e| match e {
             StoreError::Conflict(_) => SignUpError::EmailTaken,
@@ -265,22 +265,35 @@ pub async fn sign_up_resident(
         })
 }
 
-/// Inserts a resident with an already-hashed password (demo data, imports).
+/// Inserts a resident with an already-hashed password (demo data, imports),
+/// its address taken as verified.
 pub async fn insert_resident(
     db: &Db,
     email: &str,
     password_hash: Option<&str>,
     display_name: &str,
 ) -> StoreResult<Resident> {
+    insert(db, email, password_hash, display_name, true).await
+}
+
+async fn insert(
+    db: &Db,
+    email: &str,
+    password_hash: Option<&str>,
+    display_name: &str,
+    verified: bool,
+) -> StoreResult<Resident> {
+    let now = Timestamp::now();
     let mut tx = db.begin().await?;
     let resident: Resident = sqlx::query_as(
-        "insert into residents (email, password_hash, display_name, created_at) \
-         values ($1, $2, $3, $4) returning id, email, display_name, locale",
+        "insert into residents (email, password_hash, display_name, created_at, email_verified_at) \
+         values ($1, $2, $3, $4, $5) returning id, email, display_name, locale",
     )
     .bind(email)
     .bind(password_hash)
     .bind(display_name)
-    .bind(Timestamp::now())
+    .bind(now)
+    .bind(verified.then_some(now))
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -425,7 +438,7 @@ pub fn one_time_password() -> String {
 }
 
 /// Hashes a password on a blocking thread (Argon2id takes tens of ms).
-async fn hash_in_background(password: &str) -> StoreResult<String> {
+pub(crate) async fn hash_in_background(password: &str) -> StoreResult<String> {
     let pw = password.to_string();
     blocking(move || hash_password(&pw))
         .await?

@@ -16,6 +16,7 @@
 //! [`Platform`] bundles them for handlers; modules reach it with
 //! `State<Platform>` or through their own state (`FromRef`).
 
+pub mod account_links;
 pub mod accounts;
 pub mod audit;
 pub mod config;
@@ -85,6 +86,12 @@ pub const MIGRATIONS: &[db::MigrationSource] = &[
         description: "second factor",
         sqlite: include_str!("../migrations/sqlite/2026120807_second_factor.sql"),
         postgres: include_str!("../migrations/postgres/2026120807_second_factor.sql"),
+    },
+    db::MigrationSource {
+        version: 2026120808,
+        description: "resident links",
+        sqlite: include_str!("../migrations/sqlite/2026120808_resident_links.sql"),
+        postgres: include_str!("../migrations/postgres/2026120808_resident_links.sql"),
     },
 ];
 

@@ -62,4 +62,7 @@ pub enum SubmitError {
     /// Number card, gBizID) than the session was.
     #[error("the procedure requires identification by {}", .0.code())]
     IdentityRequired(platform::identity::Requirement),
+    /// The resident has not proved their e-mail address yet.
+    #[error("the e-mail address is not verified")]
+    EmailUnverified,
 }

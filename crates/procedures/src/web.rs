@@ -66,6 +66,9 @@ impl From<SubmitError> for AppError {
             SubmitError::IdentityRequired(_) => AppError::Forbidden {
                 code: "identity_required",
             },
+            SubmitError::EmailUnverified => AppError::Forbidden {
+                code: "email_unverified",
+            },
             SubmitError::Store(e) => AppError::internal(e),
             SubmitError::Stopped => {
                 AppError::internal(anyhow::anyhow!("submission writer stopped"))

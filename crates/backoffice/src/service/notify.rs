@@ -28,6 +28,9 @@ pub const KINDS: &[&str] = &[
     "notify.application_received",
     "notify.correction_requested",
     "notify.decision",
+    "account.verify_email",
+    "account.already_registered",
+    "account.reset_password",
 ];
 
 /// Every e-mail's message key (`….subject` and `….body` in the catalogue)
@@ -49,7 +52,76 @@ pub const TEMPLATES: &[(&str, &[&str])] = &[
         "mail.refused",
         &["name", "procedure", "receipt", "link", "site", "reason"],
     ),
+    ("mail.verify_email", &["link", "site"]),
+    ("mail.already_registered", &["signin", "reset", "site"]),
+    ("mail.reset_password", &["link", "site"]),
 ];
+
+/// An e-mail about the account itself (`account.*`, queued by
+/// `platform::account_links`): the address is in the payload, the link's
+/// token sealed.
+fn compose_account(platform: &Platform, job: &Job) -> Result<Mail, String> {
+    let payload = job.payload();
+    let to = payload
+        .get("to")
+        .and_then(Value::as_str)
+        .ok_or("payload without to")?
+        .to_string();
+    let lang = payload
+        .get("lang")
+        .and_then(Value::as_str)
+        .and_then(Lang::parse)
+        .unwrap_or_default();
+    let tr = platform.tr(lang);
+    let base = platform
+        .config
+        .base_url
+        .as_deref()
+        .unwrap_or("")
+        .trim_end_matches('/')
+        .to_string();
+    let site = tr
+        .pick(
+            &platform.config.branding.site_name,
+            &platform.config.branding.site_name_en,
+        )
+        .to_string();
+    let link = |path: &str| -> Result<String, String> {
+        let sealed = payload
+            .get("token")
+            .and_then(Value::as_str)
+            .ok_or("payload without token")?;
+        let token = platform
+            .keys
+            .open(sealed)
+            .ok_or("the link's token does not open with this key")?;
+        Ok(format!("{base}{path}?token={token}"))
+    };
+    let (key, args) = match job.kind.as_str() {
+        "account.verify_email" => (
+            "mail.verify_email",
+            vec![("link", link("/account/verify")?), ("site", site)],
+        ),
+        "account.reset_password" => (
+            "mail.reset_password",
+            vec![("link", link("/signin/reset")?), ("site", site)],
+        ),
+        "account.already_registered" => (
+            "mail.already_registered",
+            vec![
+                ("signin", format!("{base}/signin")),
+                ("reset", format!("{base}/signin/forgot")),
+                ("site", site),
+            ],
+        ),
+        other => return Err(format!("not an account e-mail: {other}")),
+    };
+    Ok(Mail {
+        to,
+        subject: tr.f(&format!("{key}.subject"), &args),
+        body: tr.f(&format!("{key}.body"), &args),
+    })
+}
 
 /// Builds the SMTP transport from the configuration.
 fn transport(cfg: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
@@ -182,8 +254,13 @@ async fn send(platform: &Platform, job: &Job) -> JobResult {
         tracing::info!(job = job.id, kind = %job.kind, "no SMTP server configured: notification not sent");
         return Ok(());
     };
-    let Some(mail) = compose(platform, job).await? else {
-        return Ok(());
+    let mail = if job.kind.starts_with("account.") {
+        compose_account(platform, job)?
+    } else {
+        let Some(mail) = compose(platform, job).await? else {
+            return Ok(());
+        };
+        mail
     };
     let message = Message::builder()
         .from(

@@ -438,6 +438,22 @@ pub async fn finish(id: &Identity, f: Finish<'_>) -> Result<(i64, Verified, Stri
     )
     .await?;
     tx.commit().await?;
+    if existing.is_none() {
+        // The provider proved who the person is, not that the address is theirs.
+        platform::account_links::send(
+            &id.platform.db,
+            &id.platform.keys,
+            platform::account_links::Link {
+                purpose: platform::account_links::Purpose::VerifyEmail,
+                kind: "account.verify_email",
+                resident_id,
+                to: &email,
+                lang: "ja",
+                next: &p.next,
+            },
+        )
+        .await?;
+    }
     let verified: Verified =
         serde_json::from_str(&p.verified).unwrap_or_else(|_| Verified::password());
     Ok((resident_id, verified, p.next))

@@ -167,6 +167,41 @@ impl TestApp {
         TestApp { app, db }
     }
 
+    /// The link the last account e-mail of `kind` to `email` carries
+    /// (`account.verify_email` → `/account/verify?token=…`), read from the
+    /// outbox as the sender would compose it.
+    pub async fn mailed_link(&self, kind: &str, email: &str) -> String {
+        let payloads: Vec<String> =
+            sqlx::query_scalar("select payload from jobs where kind = $1 order by id desc")
+                .bind(kind)
+                .fetch_all(self.app.platform.db.pool())
+                .await
+                .unwrap();
+        let payload = payloads
+            .iter()
+            .map(|p| serde_json::from_str::<serde_json::Value>(p).unwrap())
+            .find(|p| p["to"] == email)
+            .unwrap_or_else(|| panic!("no {kind} e-mail to {email}"));
+        let token = self
+            .app
+            .platform
+            .keys
+            .open(payload["token"].as_str().unwrap())
+            .unwrap();
+        let path = match kind {
+            "account.reset_password" => "/signin/reset",
+            _ => "/account/verify",
+        };
+        format!("{path}?token={token}")
+    }
+
+    /// Proves `email`'s address as its owner does: opens the link mailed to it.
+    pub async fn verify_email(&self, email: &str) {
+        let link = self.mailed_link("account.verify_email", email).await;
+        let res = self.client().get(&link).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    }
+
     /// Runs every due background job (notifications) now.
     pub async fn run_jobs(&self) -> usize {
         self.app

@@ -12,13 +12,14 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::Platform;
+use crate::account_links;
 use crate::accounts::{self, SignUpError};
 use crate::audit::{self, Actor};
 use crate::crypto;
 use crate::ratelimit::Shared;
 use crate::second_factor;
 use crate::session::{self, Principal, SessionKind};
-use crate::web::context::{CurrentStaff, RequestContext};
+use crate::web::context::{CurrentResident, CurrentStaff, RequestContext};
 use crate::web::cookies::{self, Cookie};
 use crate::web::error::{AppError, Errors};
 use crate::web::forms::{ApiJson, CsrfForm};
@@ -42,6 +43,13 @@ pub fn router() -> Router<Platform> {
         .route("/staff/signout", post(signout))
         .route("/staff/password", get(password_page).post(password_submit))
         .route("/staff/signin/code", get(code_page).post(code_submit))
+        .route("/account/verify", get(verify_link))
+        .route(
+            "/account/verify-email",
+            get(verify_needed_page).post(verify_needed_submit),
+        )
+        .route("/signin/forgot", get(forgot_page).post(forgot_submit))
+        .route("/signin/reset", get(reset_page).post(reset_submit))
         .route("/staff/mfa", get(mfa_page).post(mfa_submit))
         .route("/api/v1/session", post(api_signin).delete(api_signout))
         .route("/api/v1/residents", post(api_signup))
@@ -436,20 +444,24 @@ async fn signup_submit(
         .collect::<String>();
     let next = safe_next(form.get("next"), "/applications");
     limit(&platform, &req, &email).await?;
-    match accounts::sign_up_resident(&platform.db, &email, form.text("password"), &display_name)
-        .await
+    match signed_up(
+        &platform,
+        &req,
+        &email,
+        form.text("password"),
+        &display_name,
+        &next,
+    )
+    .await?
     {
-        Ok(resident) => {
-            record_signup(&platform, resident.id).await?;
-            start_browser_session(
-                &platform,
-                &req,
-                Principal::Resident(resident.id),
-                &crate::identity::Verified::password(),
-                &next,
-            )
-            .await
-        }
+        // New or not, the answer is the same: check your e-mail (the mail
+        // says which it was).
+        Ok(()) => render(&MessagePage {
+            ctx,
+            title_key: "account.check_email_title",
+            body_key: "account.check_email_body",
+            link: None,
+        }),
         Err(e) => {
             let mut errors = Errors::new();
             errors.add(e.field(), e.key(), ctx.t(e.key()));
@@ -699,15 +711,22 @@ async fn api_signup(
     limit(&platform, &req, &body.email).await?;
     let tr = req.tr(&platform);
     let display_name: String = body.display_name.trim().chars().take(100).collect();
-    match accounts::sign_up_resident(&platform.db, &body.email, &body.password, &display_name).await
+    match signed_up(
+        &platform,
+        &req,
+        &body.email,
+        &body.password,
+        &display_name,
+        "/applications",
+    )
+    .await?
     {
-        Ok(resident) => {
-            record_signup(&platform, resident.id).await?;
-            Ok((StatusCode::CREATED, axum::Json(resident)).into_response())
-        }
-        Err(SignUpError::EmailTaken) => Err(AppError::Conflict {
-            code: "email_taken",
-        }),
+        // The same answer whether the address was new or not.
+        Ok(()) => Ok((
+            StatusCode::ACCEPTED,
+            axum::Json(serde_json::json!({"status": "verification_sent"})),
+        )
+            .into_response()),
         Err(e) => {
             let mut errors = Errors::new();
             errors.add(e.field(), e.key(), tr.t(e.key()));
@@ -960,4 +979,337 @@ async fn mfa_submit(
     res.headers_mut()
         .append(header::SET_COOKIE, session_cookie(&platform, &token)?);
     Ok(res)
+}
+
+/// Signs a resident up, the same way seen from outside whether the address
+/// is new or not: a new account gets the link that proves the address; an
+/// address already registered gets an e-mail saying so (with where to sign
+/// in and reset the password). Only the input's own problems are errors.
+async fn signed_up(
+    platform: &Platform,
+    req: &RequestContext,
+    email: &str,
+    password: &str,
+    display_name: &str,
+    next: &str,
+) -> Result<Result<(), SignUpError>, AppError> {
+    let lang = req.lang.code();
+    match accounts::sign_up_resident(&platform.db, email, password, display_name).await {
+        Ok(resident) => {
+            record_signup(platform, resident.id).await?;
+            account_links::send(
+                &platform.db,
+                &platform.keys,
+                account_links::Link {
+                    purpose: account_links::Purpose::VerifyEmail,
+                    kind: "account.verify_email",
+                    resident_id: resident.id,
+                    to: &resident.email,
+                    lang,
+                    next,
+                },
+            )
+            .await?;
+            Ok(Ok(()))
+        }
+        Err(SignUpError::EmailTaken) => {
+            if let Some(normal) = accounts::normalize_email(email) {
+                account_links::notify(&platform.db, "account.already_registered", &normal, lang)
+                    .await?;
+            }
+            Ok(Ok(()))
+        }
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// A page that only says something (and maybe links on).
+#[derive(Template)]
+#[template(path = "account/message.html")]
+struct MessagePage {
+    ctx: PageCtx,
+    title_key: &'static str,
+    body_key: &'static str,
+    /// (href, label key)
+    link: Option<(String, &'static str)>,
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// The link that proves the address: verified, signed in, on to where the
+/// resident was going.
+async fn verify_link(
+    State(platform): State<Platform>,
+    req: RequestContext,
+    ctx: PageCtx,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, AppError> {
+    match account_links::take(&platform.db, account_links::Purpose::VerifyEmail, &q.token).await? {
+        Some((resident_id, next)) => {
+            account_links::mark_verified(&platform.db, resident_id).await?;
+            record(
+                &platform,
+                Principal::Resident(resident_id),
+                "email_verified",
+                serde_json::json!({}),
+            )
+            .await?;
+            let next = safe_next(Some(&next), "/applications");
+            start_browser_session(
+                &platform,
+                &req,
+                Principal::Resident(resident_id),
+                &crate::identity::Verified::password(),
+                &next,
+            )
+            .await
+        }
+        None => render_status(
+            StatusCode::NOT_FOUND,
+            &MessagePage {
+                ctx,
+                title_key: "account.link_expired_title",
+                body_key: "account.link_expired_body",
+                link: Some(("/signin".into(), "account.signin_button")),
+            },
+        ),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/verify_needed.html")]
+struct VerifyNeededPage {
+    ctx: PageCtx,
+    email: String,
+    next: String,
+    sent: bool,
+}
+
+/// Before the first submission: the address must be proved.
+async fn verify_needed_page(
+    ctx: PageCtx,
+    resident: CurrentResident,
+    Query(q): Query<NextQuery>,
+) -> Result<Response, AppError> {
+    render(&VerifyNeededPage {
+        ctx,
+        email: resident.resident.email,
+        next: safe_next(q.next.as_deref(), "/applications"),
+        sent: false,
+    })
+}
+
+async fn verify_needed_submit(
+    State(platform): State<Platform>,
+    req: RequestContext,
+    ctx: PageCtx,
+    resident: CurrentResident,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let next = safe_next(form.get("next"), "/applications");
+    let key = format!("verify:resident:{}", resident.resident.id);
+    if !Shared::allowed(&platform.db, &key, 5, WINDOW).await? {
+        return Err(AppError::TooManyRequests);
+    }
+    Shared::hit(&platform.db, &key, WINDOW).await?;
+    if !account_links::email_verified(&platform.db, resident.resident.id).await? {
+        account_links::send(
+            &platform.db,
+            &platform.keys,
+            account_links::Link {
+                purpose: account_links::Purpose::VerifyEmail,
+                kind: "account.verify_email",
+                resident_id: resident.resident.id,
+                to: &resident.resident.email,
+                lang: req.lang.code(),
+                next: &next,
+            },
+        )
+        .await?;
+    }
+    render(&VerifyNeededPage {
+        ctx,
+        email: resident.resident.email,
+        next,
+        sent: true,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "account/forgot.html")]
+struct ForgotPage {
+    ctx: PageCtx,
+    errors: Errors,
+}
+
+async fn forgot_page(ctx: PageCtx) -> Result<Response, AppError> {
+    render(&ForgotPage {
+        ctx,
+        errors: Errors::new(),
+    })
+}
+
+/// A forgotten password: the same answer whether the address has an account
+/// or not; if it has, the link to choose a new one is sent.
+async fn forgot_submit(
+    State(platform): State<Platform>,
+    req: RequestContext,
+    ctx: PageCtx,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let email = form.text("email");
+    if accounts::normalize_email(email).is_none() {
+        let mut errors = Errors::new();
+        errors.add(
+            "email",
+            "account.error.invalid_email",
+            ctx.t("account.error.invalid_email"),
+        );
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ForgotPage { ctx, errors },
+        );
+    }
+    limit(&platform, &req, email).await?;
+    if let Some(found) = account_links::resident_by_email(&platform.db, email).await? {
+        let to = accounts::normalize_email(email).unwrap_or_default();
+        account_links::send(
+            &platform.db,
+            &platform.keys,
+            account_links::Link {
+                purpose: account_links::Purpose::ResetPassword,
+                kind: "account.reset_password",
+                resident_id: found.id,
+                to: &to,
+                lang: &found.locale,
+                next: "/applications",
+            },
+        )
+        .await?;
+    }
+    render(&MessagePage {
+        ctx,
+        title_key: "account.check_email_title",
+        body_key: "account.reset_sent_body",
+        link: None,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "account/reset.html")]
+struct ResetPage {
+    ctx: PageCtx,
+    errors: Errors,
+    token: String,
+}
+
+async fn reset_page(
+    State(platform): State<Platform>,
+    ctx: PageCtx,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, AppError> {
+    if !account_links::is_live(
+        &platform.db,
+        account_links::Purpose::ResetPassword,
+        &q.token,
+    )
+    .await?
+    {
+        return render_status(
+            StatusCode::NOT_FOUND,
+            &MessagePage {
+                ctx,
+                title_key: "account.link_expired_title",
+                body_key: "account.link_expired_body",
+                link: Some(("/signin/forgot".into(), "account.forgot_link")),
+            },
+        );
+    }
+    render(&ResetPage {
+        ctx,
+        errors: Errors::new(),
+        token: q.token,
+    })
+}
+
+async fn reset_submit(
+    State(platform): State<Platform>,
+    req: RequestContext,
+    ctx: PageCtx,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let token = form.text("token").to_string();
+    let password = form.text("password");
+    let expired = |ctx: PageCtx| {
+        render_status(
+            StatusCode::NOT_FOUND,
+            &MessagePage {
+                ctx,
+                title_key: "account.link_expired_title",
+                body_key: "account.link_expired_body",
+                link: Some(("/signin/forgot".into(), "account.forgot_link")),
+            },
+        )
+    };
+    if !account_links::is_live(&platform.db, account_links::Purpose::ResetPassword, &token).await? {
+        return expired(ctx);
+    }
+    // The rules are checked before the link is used up, so a refused
+    // password can be corrected with the same link.
+    let refused = if password.chars().count() < accounts::MIN_PASSWORD_CHARS {
+        Some(SignUpError::PasswordTooShort)
+    } else if password.chars().count() > accounts::MAX_PASSWORD_CHARS {
+        Some(SignUpError::PasswordTooLong)
+    } else {
+        None
+    };
+    if let Some(e) = refused {
+        let mut errors = Errors::new();
+        errors.add(e.field(), e.key(), ctx.t(e.key()));
+        return render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ResetPage { ctx, errors, token },
+        );
+    }
+    let Some((resident_id, next)) =
+        account_links::take(&platform.db, account_links::Purpose::ResetPassword, &token).await?
+    else {
+        return expired(ctx);
+    };
+    let email = accounts::resident_by_id(&platform.db, resident_id)
+        .await?
+        .map(|r| r.email)
+        .unwrap_or_default();
+    match account_links::reset_password(&platform.db, resident_id, &email, password).await? {
+        Ok(()) => {
+            record(
+                &platform,
+                Principal::Resident(resident_id),
+                "password_reset",
+                serde_json::json!({"client": req.client_ip}),
+            )
+            .await?;
+            start_browser_session(
+                &platform,
+                &req,
+                Principal::Resident(resident_id),
+                &crate::identity::Verified::password(),
+                &safe_next(Some(&next), "/applications"),
+            )
+            .await
+        }
+        Err(e) => {
+            // The password is the address: refused; the link was used, a new one is needed.
+            let mut errors = Errors::new();
+            errors.add(e.field(), e.key(), ctx.t(e.key()));
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ResetPage { ctx, errors, token },
+            )
+        }
+    }
 }

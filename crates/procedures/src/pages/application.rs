@@ -531,6 +531,10 @@ async fn submit(
         Err(SubmitError::IdentityRequired(requirement)) => {
             Ok(identity_redirect(requirement, app.procedure_id))
         }
+        Err(SubmitError::EmailUnverified) => Ok(Redirect::to(&format!(
+            "/account/verify-email?next=%2Fapplications%2F{id}%2Fcheck"
+        ))
+        .into_response()),
         // Sent now, or a second tap of the button, or a retry: the application is sent.
         Ok(Sent::Submitted(_) | Sent::Already(_)) => {
             if form.get("update_profile") == Some("yes") {

@@ -551,6 +551,9 @@ pub async fn submit(
         .await?
         .ok_or(SubmitError::NotFound)?;
     identity_allows(state, &procedure, identity).map_err(SubmitError::IdentityRequired)?;
+    if !platform::account_links::email_verified(db, app.resident_id).await? {
+        return Err(SubmitError::EmailUnverified);
+    }
     // How the applicant was identified is kept with the application.
     let identified = identity.cloned().unwrap_or_else(Verified::password);
     let mut tx = db.begin().await?;
@@ -593,6 +596,9 @@ pub struct NewApplication<'a> {
 /// same key with the same request returns the application written before).
 pub async fn submit_new(state: &Procedures, new: NewApplication<'_>) -> Result<Sent, SubmitError> {
     identity_allows(state, new.procedure, new.identity).map_err(SubmitError::IdentityRequired)?;
+    if !platform::account_links::email_verified(&state.platform.db, new.resident_id).await? {
+        return Err(SubmitError::EmailUnverified);
+    }
     let (normalised, issues) = answers::validate_all(new.def, new.answers, &state.platform.keys);
     if !issues.is_empty() {
         return Ok(Sent::Invalid(issues));
