@@ -86,6 +86,18 @@ pub async fn purge_files(platform: &Platform, grace: Duration) -> anyhow::Result
 
 /// One round of maintenance.
 pub async fn maintain(platform: &Platform) {
+    // Retention first, so the files it lets go are queued before they are deleted.
+    match procedures::service::retention::purge(&platform.db, platform::db::Timestamp::now()).await
+    {
+        Ok(n) if n > 0 => tracing::info!(
+            applications = n,
+            "applications past their retention period purged"
+        ),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "purging applications past their retention period failed")
+        }
+    }
     match purge_files(platform, FILE_DELETION_GRACE).await {
         Ok(n) if n > 0 => tracing::info!(files = n, "files no longer wanted deleted"),
         Ok(_) => {}

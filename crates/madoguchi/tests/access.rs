@@ -674,3 +674,97 @@ async fn a_discarded_drafts_files_are_deleted_unless_shared() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn decided_applications_are_purged_after_their_retention_period() {
+    for backend in backends() {
+        let t = TestApp::with_demo(backend).await;
+        let db = t.app.platform.db.pool();
+        let permit = procedure_id(&t, "mie-parking-permit").await;
+        let mut api = t.client();
+        api.api_sign_in("taro@example.jp", DEMO_PASSWORD, "resident")
+            .await;
+        let (old, recent) = (
+            new_draft(&mut api, permit).await,
+            new_draft(&mut api, permit).await,
+        );
+        let mut pdf = b"%PDF-1.4\n% a copy of a card\n".to_vec();
+        pdf.extend_from_slice(&[b'x'; 1024]);
+        pdf.extend_from_slice(b"\n%%EOF\n");
+        for id in [old, recent] {
+            let res = api
+                .post_multipart(
+                    &format!("/api/v1/applications/{id}/attachments"),
+                    &[("question", "certificate")],
+                    &[("file", "手帳.pdf", &pdf)],
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::CREATED, "{}", res.text());
+        }
+        // Both decided; one six years ago, one now. The procedure keeps five years.
+        for (id, at) in [
+            (old, "2020-01-06T00:00:00.000000Z"),
+            (recent, "2026-12-01T00:00:00.000000Z"),
+        ] {
+            sqlx::query(
+                "update applications set status = 'completed', answers = '{\"phone\":\"059-224-3070\"}', updated_at = $1 where id = $2",
+            )
+            .bind(at)
+            .bind(id)
+            .execute(db)
+            .await
+            .unwrap();
+        }
+        sqlx::query("update procedures set retention_years = 5 where id = $1")
+            .bind(permit)
+            .execute(db)
+            .await
+            .unwrap();
+        madoguchi::background::maintain(&t.app.platform).await;
+
+        let row = |id: i64| async move {
+            let answers: String =
+                sqlx::query_scalar("select answers from applications where id = $1")
+                    .bind(id)
+                    .fetch_one(db)
+                    .await
+                    .unwrap();
+            let purged: Option<String> =
+                sqlx::query_scalar("select purged_at from applications where id = $1")
+                    .bind(id)
+                    .fetch_one(db)
+                    .await
+                    .unwrap();
+            let files: i64 =
+                sqlx::query_scalar("select count(*) from attachments where application_id = $1")
+                    .bind(id)
+                    .fetch_one(db)
+                    .await
+                    .unwrap();
+            (answers, purged.is_some(), files)
+        };
+        assert_eq!(row(old).await, ("{}".to_string(), true, 0));
+        let (answers, purged, files) = row(recent).await;
+        assert!(answers.contains("059-224-3070") && !purged && files == 1);
+        // Its file is queued for deletion (still shared by the other: kept by maintenance).
+        let queued: i64 =
+            sqlx::query_scalar("select count(*) from file_deletions where storage_key = $1")
+                .bind(platform::crypto::sha256_hex(&pdf))
+                .fetch_one(db)
+                .await
+                .unwrap();
+        assert_eq!(queued, 1);
+        let audited: i64 = sqlx::query_scalar(
+            "select count(*) from audit_log where action = 'application.purged' and subject_id = $1",
+        )
+        .bind(old)
+        .fetch_one(db)
+        .await
+        .unwrap();
+        assert_eq!(audited, 1);
+        // A second round changes nothing.
+        madoguchi::background::maintain(&t.app.platform).await;
+        assert_eq!(row(recent).await.2, 1);
+        t.finish().await;
+    }
+}

@@ -197,6 +197,9 @@ pub struct Procedure {
     pub guidance: String,
     /// What the applicant must sign in with (`platform::identity::Requirement`'s code).
     pub identity: String,
+    /// 保存期間: years a decided application is kept before its answers and
+    /// files are erased; None keeps them.
+    pub retention_years: Option<i64>,
 }
 
 /// What a resident should know before starting: who can apply, how long the
@@ -302,6 +305,9 @@ pub struct ProcedureInput {
     /// `mynumber_card`, `gbizid` or `gbizid_prime`.
     #[serde(default = "default_identity")]
     pub identity: String,
+    /// 保存期間 in years (1 to 100); without it, applications are kept.
+    #[serde(default)]
+    pub retention_years: Option<i64>,
 }
 
 fn default_identity() -> String {
@@ -367,6 +373,15 @@ impl ProcedureInput {
                     "{:?} is not account, mynumber_card, gbizid or gbizid_prime",
                     self.identity
                 ),
+            );
+        }
+        if self
+            .retention_years
+            .is_some_and(|y| !(1..=100).contains(&y))
+        {
+            bad(
+                "retention_years",
+                "the retention period must be 1 to 100 years".into(),
             );
         }
         if self.fee_yen.is_some_and(|f| f < 0) {

@@ -60,6 +60,12 @@ pub const MIGRATIONS: &[platform::db::MigrationSource] = &[
         sqlite: include_str!("../migrations/sqlite/2026120806_procedure_identity.sql"),
         postgres: include_str!("../migrations/postgres/2026120806_procedure_identity.sql"),
     },
+    platform::db::MigrationSource {
+        version: 2026120809,
+        description: "retention",
+        sqlite: include_str!("../migrations/sqlite/2026120809_retention.sql"),
+        postgres: include_str!("../migrations/postgres/2026120809_retention.sql"),
+    },
 ];
 
 /// The module's message catalogue.

@@ -363,6 +363,7 @@ mod tests {
             updated_at: Timestamp::now(),
             guidance: "{}".into(),
             identity: "account".into(),
+            retention_years: None,
         }
     }
 

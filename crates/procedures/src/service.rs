@@ -16,6 +16,7 @@ pub mod catalogue;
 pub mod import;
 pub mod postal;
 pub mod profile;
+pub mod retention;
 pub mod state;
 pub mod writer;
 

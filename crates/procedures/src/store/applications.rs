@@ -231,6 +231,67 @@ pub async fn status_for_resident(
     )
 }
 
+/// Decided applications of `procedure_id` last changed before `cutoff` and
+/// not yet purged (at most `limit`).
+pub async fn past_retention(
+    db: &Db,
+    procedure_id: i64,
+    cutoff: Timestamp,
+    limit: i64,
+) -> StoreResult<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as(
+        "select id, organisation_id from applications where procedure_id = $1 and purged_at is null \
+         and status in ('completed', 'rejected', 'withdrawn') and updated_at < $2 order by id limit $3",
+    )
+    .bind(procedure_id)
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Procedures with a retention period: (id, years).
+pub async fn retention_periods(db: &Db) -> StoreResult<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as(
+        "select id, retention_years from procedures where retention_years is not null",
+    )
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Erases an application's personal data (inside `tx`): its answers and
+/// pending input, the answers and comments of its history, its attachments
+/// (their files queued for deletion). The row stays, marked purged.
+pub async fn purge(tx: &mut WriteTx, id: i64, now: Timestamp) -> StoreResult<()> {
+    sqlx::query(
+        "insert into file_deletions (storage_key, requested_at) \
+         select distinct storage_key, $2 from attachments where application_id = $1 \
+         on conflict (storage_key) do nothing",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("delete from attachments where application_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "update application_events set answers = null, comment = '' where application_id = $1",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "update applications set answers = '{}', pending = '{}', purged_at = $2 where id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Deletes a draft with its attachments' metadata and its history.
 pub async fn delete_draft(tx: &mut WriteTx, id: i64) -> StoreResult<()> {
     // Its files are no longer wanted (maintenance deletes them unless shared).

@@ -10,7 +10,7 @@ macro_rules! procedure_columns {
     () => {
         "id, organisation_id, section_id, code, name, name_en, summary, summary_en, description, description_en, \
          category, basis, audience, life_events, attachments, fee_yen, fee_note, online, annual_volume, priority, \
-         keywords, status, current_form_id, created_at, updated_at, guidance, identity"
+         keywords, status, current_form_id, created_at, updated_at, guidance, identity, retention_years"
     };
 }
 
@@ -42,8 +42,8 @@ pub async fn upsert_procedure(
     Ok(sqlx::query_scalar(
         "insert into procedures (organisation_id, section_id, code, name, name_en, summary, summary_en, description, \
          description_en, category, basis, audience, life_events, attachments, fee_yen, fee_note, online, annual_volume, \
-         priority, keywords, status, created_at, updated_at, guidance, identity) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22, $23, $24) \
+         priority, keywords, status, created_at, updated_at, guidance, identity, retention_years) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22, $23, $24, $25) \
          on conflict (organisation_id, code) do update set section_id = excluded.section_id, name = excluded.name, \
          name_en = excluded.name_en, summary = excluded.summary, summary_en = excluded.summary_en, \
          description = excluded.description, description_en = excluded.description_en, category = excluded.category, \
@@ -51,7 +51,7 @@ pub async fn upsert_procedure(
          attachments = excluded.attachments, fee_yen = excluded.fee_yen, fee_note = excluded.fee_note, \
          online = excluded.online, annual_volume = excluded.annual_volume, priority = excluded.priority, \
          keywords = excluded.keywords, status = excluded.status, updated_at = excluded.updated_at, \
-         guidance = excluded.guidance, identity = excluded.identity \
+         guidance = excluded.guidance, identity = excluded.identity, retention_years = excluded.retention_years \
          returning id",
     )
     .bind(organisation_id)
@@ -82,6 +82,7 @@ pub async fn upsert_procedure(
     } else {
         input.identity.as_str()
     })
+    .bind(input.retention_years)
     .fetch_one(&mut **tx)
     .await?)
 }
