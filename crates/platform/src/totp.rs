@@ -106,12 +106,25 @@ pub fn new_secret() -> [u8; 20] {
 
 /// The `otpauth://` URI authenticator apps read (also from a QR code).
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
-    let label = crate::web::url::encode_component(&format!("{issuer}:{account}"));
+    let label = percent_encode(&format!("{issuer}:{account}"));
     format!(
         "otpauth://totp/{label}?secret={}&issuer={}&algorithm=SHA1&digits=6&period=30",
         base32(secret),
-        crate::web::url::encode_component(issuer)
+        percent_encode(issuer)
     )
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// New recovery codes, as shown once (`xxxxx-xxxxx`, lower case, no 0/1/8/9).
