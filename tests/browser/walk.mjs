@@ -197,8 +197,13 @@ async function journey({ js }) {
   await check('sign up with an error');
   await page.fill('#password', 'ながいパスワードです123');
   await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
-  // After sign-up the resident goes straight into the form they came for.
-  expect(page.url().includes('/pages/applicant'), `after sign-up the form starts (${page.url()}, came from ${procedureUrl})`);
+  // The address is proved first: the page says to check the e-mail, and the
+  // link in it (read from the real SMTP server) signs in and goes straight
+  // into the form the resident came for.
+  expect((await page.textContent('h1')).includes('メールを確認してください'), `after sign-up: check your e-mail (${page.url()})`);
+  await check('sign up: check your e-mail');
+  await Promise.all([page.waitForLoadState('load'), page.goto(await mailedLink(email, '/account/verify'))]);
+  expect(page.url().includes('/pages/applicant'), `after the mailed link the form starts (${page.url()}, came from ${procedureUrl})`);
 
   if (js) {
     // Signed in on a phone: the header's menu takes two lines at most.
@@ -664,7 +669,11 @@ async function openDataJourney({ js }) {
   const sp = await staff.newPage();
   const scheck = (label) => (js ? axe : axeNoJs)(sp, `${label} (${tag})`);
   await signInStaff(sp, 'admin@city.tsu.example.jp');
-  let res = await sp.goto(`${base}/staff/opendata`);
+  // The administrator's staff accounts page.
+  let res = await sp.goto(`${base}/staff/admin/staff`);
+  expect(res.status() === 200, `/staff/admin/staff answers 200 (${res.status()})`);
+  await scheck('staff accounts');
+  res = await sp.goto(`${base}/staff/opendata`);
   expect(res.status() === 200, `/staff/opendata answers 200 (${res.status()})`);
   expect(await sp.locator('a[href="/dataset/tsu-aed"]').count() === 1, "the list has Tsu's datasets");
   await scheck('staff open data list');

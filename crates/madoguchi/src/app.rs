@@ -89,8 +89,14 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
 pub fn platform(config: Config, db: Db) -> anyhow::Result<Platform> {
     let keys = platform::crypto::Keys::load_or_create(
         config.secret_key.as_ref().map(|s| s.expose()),
-        &config.data_dir,
+        &config.key_file(),
     )?;
+    if config.secret_key.is_none() && config.key_file().starts_with(&config.data_dir) {
+        tracing::warn!(
+            "the master key is inside the data directory ({}): move it out and set secret_key_file",
+            config.key_file().display()
+        );
+    }
     let catalogue = Catalogue::load(&locales(), Some(&config.data_dir.join("locales")))?;
     let files = match &config.object_store {
         Some(store) => platform::files::FileStore::s3(platform::files::Bucket::new(store)?),

@@ -132,7 +132,7 @@ pub async fn backup(
     }
 
     // 4. The key, apart if asked.
-    let generated = config.data_dir.join("secret.key");
+    let generated = config.key_file();
     let key = if config.secret_key.is_some() {
         "configured".to_string()
     } else if generated.is_file() {
@@ -219,6 +219,13 @@ pub async fn restore(
             );
         }
     }
+    let restored_key = config.key_file();
+    if config.secret_key.is_none() && restored_key.exists() {
+        bail!(
+            "{} exists already: restore only where no master key is",
+            restored_key.display()
+        );
+    }
 
     // Check everything before writing anything.
     let db_bytes = std::fs::read(dir.join(&database.path))?;
@@ -247,14 +254,10 @@ pub async fn restore(
 
     // The files open with the backup's key and match their digests.
     let files_key = match &key {
-        Some(k) => platform::crypto::Keys::load_or_create(
-            None,
-            k.parent().unwrap_or_else(|| Path::new(".")),
-        )?
-        .files_key(),
+        Some(k) => platform::crypto::Keys::load_or_create(None, k)?.files_key(),
         None => platform::crypto::Keys::load_or_create(
             config.secret_key.as_ref().map(|s| s.expose()),
-            target,
+            &restored_key,
         )?
         .files_key(),
     };
@@ -272,7 +275,10 @@ pub async fn restore(
         copy_tree(&files_dir, &target.join("files"))?;
     }
     if let Some(k) = key {
-        copy_private(&k, &target.join("secret.key"))?;
+        if let Some(folder) = restored_key.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
+        copy_private(&k, &restored_key)?;
     }
     if dir.join("config/madoguchi.toml").is_file() {
         std::fs::copy(

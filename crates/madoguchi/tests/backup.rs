@@ -166,9 +166,12 @@ fn backup_while_serving_then_restore_into_a_fresh_directory() {
             "every restored application is as it was"
         );
     });
+    // The key is beside each data directory, not in it.
+    assert!(!data.join("secret.key").exists() && !restored.join("secret.key").exists());
+    let key_of = |dir: &Path| platform::config::key_folder(dir).join("secret.key");
     assert_eq!(
-        std::fs::read(data.join("secret.key")).unwrap(),
-        std::fs::read(restored.join("secret.key")).unwrap(),
+        std::fs::read(key_of(&data)).unwrap(),
+        std::fs::read(key_of(&restored)).unwrap(),
         "the same master key"
     );
     let key = platform::crypto::sha256_hex(&pdf);

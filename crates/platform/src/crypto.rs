@@ -1,7 +1,7 @@
 //! Keys and small cryptographic helpers: random tokens, hashes, CSRF tokens and
 //! sealing of values that must be encrypted at rest (My Number).
 //!
-//! One master secret (configured, or generated once into `data_dir/secret.key`)
+//! One master secret (configured, or generated once into `<data_dir>-keys/secret.key`)
 //! is expanded with HMAC-SHA-256 into a key per purpose, so that a token of one
 //! kind can never stand in for another.
 
@@ -119,9 +119,10 @@ impl Keys {
         hex(&hmac(&self.check, &[b"madoguchi"]))
     }
 
-    /// Uses `configured` if given; otherwise reads `data_dir/secret.key`,
-    /// creating it (mode 0600) with a fresh random secret the first time.
-    pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Keys> {
+    /// Uses `configured` if given; otherwise reads the key file `path`,
+    /// creating it (mode 0600, its folder too) with a fresh random secret the
+    /// first time.
+    pub fn load_or_create(configured: Option<&str>, path: &Path) -> anyhow::Result<Keys> {
         if let Some(secret) = configured {
             anyhow::ensure!(
                 secret.len() >= 32,
@@ -129,17 +130,18 @@ impl Keys {
             );
             return Ok(Keys::from_master(secret.as_bytes()));
         }
-        let path = data_dir.join("secret.key");
-        match std::fs::read_to_string(&path) {
+        match std::fs::read_to_string(path) {
             Ok(text) => {
                 let text = text.trim();
                 anyhow::ensure!(text.len() >= 32, "{} is too short", path.display());
                 Ok(Keys::from_master(text.as_bytes()))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(data_dir)?;
+                if let Some(folder) = path.parent() {
+                    std::fs::create_dir_all(folder)?;
+                }
                 let secret = hex(&random_bytes::<32>());
-                write_private(&path, &secret)?;
+                write_private(path, &secret)?;
                 Ok(Keys::from_master(secret.as_bytes()))
             }
             Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),

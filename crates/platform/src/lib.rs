@@ -34,6 +34,7 @@ pub mod orgs;
 pub mod ratelimit;
 pub mod second_factor;
 pub mod session;
+pub mod staff_directory;
 pub mod totp;
 pub mod web;
 

@@ -15,6 +15,7 @@ pub mod forms;
 pub mod limits;
 pub mod page;
 pub mod path;
+pub mod staff_admin;
 pub mod url;
 
 use askama::Template;
@@ -47,6 +48,7 @@ pub fn router() -> Router<Platform> {
         .route("/accessibility", get(accessibility))
         .route("/privacy", get(privacy))
         .merge(account_pages::router())
+        .merge(staff_admin::router())
 }
 
 /// `/healthz`: 200 `ok` while every long-running part runs; 503 naming

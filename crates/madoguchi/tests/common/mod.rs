@@ -134,6 +134,7 @@ impl TestDb {
             db.close().await;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_dir_all(platform::config::key_folder(&self.dir));
     }
 }
 
