@@ -102,14 +102,17 @@ function base32(text) {
   }
   return Buffer.from(out);
 }
-function totp(offset) {
+function totpOf(key, offset) {
   const step = Math.floor(Date.now() / 1000 / 30) + offset;
   const counter = Buffer.alloc(8);
   counter.writeBigUInt64BE(BigInt(step));
-  const mac = crypto.createHmac('sha1', base32(DEMO_TOTP_KEY)).update(counter).digest();
+  const mac = crypto.createHmac('sha1', base32(key)).update(counter).digest();
   const o = mac[19] & 0x0f;
   const n = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
   return String(n % 1000000).padStart(6, '0');
+}
+function totp(offset) {
+  return totpOf(DEMO_TOTP_KEY, offset);
 }
 let codePageChecked = false;
 // Signs a demo staff member in on `p`: the password, then the code page
@@ -888,6 +891,59 @@ async function cardJourney({ js }) {
   console.log(`card journey (${tag}) completed`);
 }
 
+// The account pages around the links mailed to residents, and a refused
+// identity sign-in: a password forgotten and set again by the link (read
+// from the real SMTP server), an account not yet proved asked to prove it
+// before sending, a sign-in coming back with a state nobody issued.
+async function accountLinksJourney() {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'ja-JP', bypassCSP: true });
+  const page = await context.newPage();
+  const check = (label) => axe(page, label);
+  const email = `links-${Date.now()}@example.jp`;
+  const res = await fetch(`${base}/api/v1/residents`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: 'ながいパスワードです789' }),
+  });
+  expect(res.status === 202, `sign-up through the API answers 202 (${res.status})`);
+  // Signed in before proving the address: asked to prove it.
+  await page.goto(`${base}/signin`);
+  await page.fill('#email', email);
+  await page.fill('#password', 'ながいパスワードです789');
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  await page.goto(`${base}/account/verify-email`);
+  expect((await page.textContent('h1')).includes('メールアドレスの確認'), 'the page asks to prove the address');
+  await check('prove your address');
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  await check('prove your address: sent again');
+  await context.clearCookies();
+  // Forgotten password: the form, the same answer, the link, the new password.
+  await page.goto(`${base}/signin`);
+  await Promise.all([page.waitForLoadState('load'), page.click('a:has-text("パスワードを忘れた方")')]);
+  await check('forgotten password');
+  await page.fill('#email', email);
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  await check('forgotten password: check your e-mail');
+  await page.goto(await mailedLink(email, '/signin/reset'));
+  await check('choose a new password');
+  await page.fill('#password', 'short');
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  await check('choose a new password with an error');
+  await page.fill('#password', 'あたらしいながいパスワード');
+  await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
+  expect(new URL(page.url()).pathname === '/applications', `signed in with the new password (${page.url()})`);
+  // A link used up, and an identity sign-in coming back with a state nobody issued.
+  await page.goto(`${base}/signin/reset?token=used-or-never-issued`);
+  await check('a link that cannot be used');
+  if (provider) {
+    await page.goto(`${base}/auth/callback/mynumber?state=forged&code=x`);
+    expect((await page.textContent('h1')).includes('本人確認ができませんでした'), 'a forged callback is refused');
+    await check('identity sign-in refused');
+  }
+  await context.close();
+  console.log('account links journey completed');
+}
+
 // A staff member whose second factor was removed (a lost phone) sets it up
 // again: the enrolment page, the key typed into an "app" (computed here),
 // the recovery codes shown once.
@@ -901,13 +957,7 @@ async function enrolmentJourney() {
   expect(new URL(page.url()).pathname === '/staff/mfa', `the enrolment page (${page.url()})`);
   await axe(page, 'second factor set-up');
   const key = (await page.textContent('.secret-key')).replace(/\s+/g, '');
-  const step = Math.floor(Date.now() / 1000 / 30);
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = crypto.createHmac('sha1', base32(key)).update(counter).digest();
-  const o = mac[19] & 0x0f;
-  const code = String((((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3]) % 1000000).padStart(6, '0');
-  await page.fill('#code', code);
+  await page.fill('#code', totpOf(key, 0));
   await Promise.all([page.waitForLoadState('load'), page.click('.button-group button')]);
   expect((await page.locator('.recovery-codes li').count()) === 10, 'ten recovery codes are shown');
   await axe(page, 'recovery codes');
@@ -923,6 +973,7 @@ try {
     await cardJourney({ js: false });
   }
   await enrolmentJourney();
+  await accountLinksJourney();
   await dashboardJourney({ js: false });
   await dashboardJourney({ js: true });
   await journey({ js: true });

@@ -1068,16 +1068,21 @@ async fn verify_link(
             )
             .await
         }
-        None => render_status(
-            StatusCode::NOT_FOUND,
-            &MessagePage {
-                ctx,
-                title_key: "account.link_expired_title",
-                body_key: "account.link_expired_body",
-                link: Some(("/signin".into(), "account.signin_button")),
-            },
-        ),
+        None => link_expired(ctx, "/signin", "account.signin_button"),
     }
+}
+
+/// A mailed link that is not (or no longer) good: what to do instead.
+fn link_expired(ctx: PageCtx, href: &str, label_key: &'static str) -> Result<Response, AppError> {
+    render_status(
+        StatusCode::NOT_FOUND,
+        &MessagePage {
+            ctx,
+            title_key: "account.link_expired_title",
+            body_key: "account.link_expired_body",
+            link: Some((href.to_string(), label_key)),
+        },
+    )
 }
 
 #[derive(Template)]
@@ -1219,15 +1224,7 @@ async fn reset_page(
     )
     .await?
     {
-        return render_status(
-            StatusCode::NOT_FOUND,
-            &MessagePage {
-                ctx,
-                title_key: "account.link_expired_title",
-                body_key: "account.link_expired_body",
-                link: Some(("/signin/forgot".into(), "account.forgot_link")),
-            },
-        );
+        return link_expired(ctx, "/signin/forgot", "account.forgot_link");
     }
     render(&ResetPage {
         ctx,
@@ -1244,17 +1241,7 @@ async fn reset_submit(
 ) -> Result<Response, AppError> {
     let token = form.text("token").to_string();
     let password = form.text("password");
-    let expired = |ctx: PageCtx| {
-        render_status(
-            StatusCode::NOT_FOUND,
-            &MessagePage {
-                ctx,
-                title_key: "account.link_expired_title",
-                body_key: "account.link_expired_body",
-                link: Some(("/signin/forgot".into(), "account.forgot_link")),
-            },
-        )
-    };
+    let expired = |ctx: PageCtx| link_expired(ctx, "/signin/forgot", "account.forgot_link");
     if !account_links::is_live(&platform.db, account_links::Purpose::ResetPassword, &token).await? {
         return expired(ctx);
     }
